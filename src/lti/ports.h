@@ -1,0 +1,97 @@
+// Ports: the storage interfaces the LTI core needs. Adapters in storage/ implement them; the
+// shared contract tests in storage/ hold every implementation to the same behaviour.
+// All methods are thread-safe. Times are unix seconds unless named otherwise.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "lti/registration.h"
+
+namespace gb::lti {
+
+class TenantStore {
+ public:
+  virtual ~TenantStore() = default;
+  // kConflict "tenant.exists" when the name is taken.
+  virtual Status AddTenant(const Tenant& tenant) = 0;
+  // kNotFound "tenant.unknown".
+  virtual Result<Tenant> FindTenantByName(std::string_view name) = 0;
+  virtual Result<Tenant> FindTenantById(const TenantId& id) = 0;
+  virtual Result<Tenant> FindTenantByApiKeyHash(std::string_view api_key_hash) = 0;
+  virtual Result<std::vector<Tenant>> ListTenants() = 0;
+};
+
+class RegistrationStore {
+ public:
+  virtual ~RegistrationStore() = default;
+  // kConflict "registration.exists" when (issuer, client_id) is taken.
+  virtual Status AddRegistration(const Registration& registration) = 0;
+  // Replaces the stored registration with the same id (kNotFound if none).
+  virtual Status UpdateRegistration(const Registration& registration) = 0;
+  // kNotFound "registration.unknown" for the getters below.
+  virtual Result<Registration> GetRegistration(const RegistrationId& id) = 0;
+  virtual Result<Registration> FindRegistration(std::string_view issuer, std::string_view client_id) = 0;
+  virtual Result<std::vector<Registration>> FindRegistrationsByIssuer(std::string_view issuer) = 0;
+  // All registrations, or only a tenant's.
+  virtual Result<std::vector<Registration>> ListRegistrations(const std::optional<TenantId>& tenant) = 0;
+  virtual Status RemoveRegistration(const RegistrationId& id) = 0;
+};
+
+// Single-use values (id_token nonces, client-assertion jti). Consume is one atomic insert: the
+// first call for (scope, value) succeeds, every later one fails with kConflict "nonce.replayed",
+// also across processes sharing the database. Entries are kept until expires_at.
+class NonceStore {
+ public:
+  virtual ~NonceStore() = default;
+  virtual Status ConsumeNonce(std::string_view scope, std::string_view value, int64_t expires_at) = 0;
+  virtual Result<int64_t> PurgeExpiredNonces(int64_t now) = 0;
+};
+
+// The tool's own signing keys; private keys are stored sealed (jose::Seal) by the caller.
+struct StoredKey {
+  std::string kid;
+  std::string sealed_private_key;  // opaque blob
+  std::string public_jwk_json;
+  int64_t created_at = 0;
+  int64_t retired_at = 0;          // 0 while active (the newest active key signs)
+  int64_t publish_until = 0;       // 0 while active; after retirement, published until then
+};
+
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  virtual Status AddKey(const StoredKey& key) = 0;
+  // Newest first.
+  virtual Result<std::vector<StoredKey>> ListKeys() = 0;
+  virtual Status RetireKey(std::string_view kid, int64_t retired_at, int64_t publish_until) = 0;
+};
+
+// Launch hand-off records. The launch itself is stored as JSON (lti::Launch::ToJson) with a few
+// indexed columns; the one-time token is stored only as its hash.
+struct StoredLaunch {
+  std::string id;
+  TenantId tenant_id;
+  RegistrationId registration_id;
+  std::string launch_json;
+  std::string token_hash;
+  int64_t created_at = 0;
+  int64_t token_expires_at = 0;
+};
+
+class LaunchStore {
+ public:
+  virtual ~LaunchStore() = default;
+  virtual Status SaveLaunch(const StoredLaunch& launch) = 0;
+  // Atomically marks the token used and returns the launch. kNotFound "launch_token.unknown" for an
+  // unknown token, kConflict "launch_token.used" for a second redemption, kUnauthenticated
+  // "launch_token.expired" after token_expires_at.
+  virtual Result<StoredLaunch> RedeemLaunchToken(std::string_view token_hash, int64_t now) = 0;
+  virtual Result<StoredLaunch> GetLaunch(std::string_view id) = 0;
+};
+
+}  // namespace gb::lti
