@@ -10,64 +10,15 @@
 #include "base/strings.h"
 #include "jose/jose.h"
 #include "lti/claims.h"
+#include "lti/test_fakes.h"
 
 namespace gb::lti {
 namespace {
 
 using nlohmann::json;
 
-class MemoryRegistrations final : public RegistrationStore {
- public:
-  Status AddRegistration(const Registration& r) override {
-    regs_[r.id.str()] = r;
-    return Status::Ok();
-  }
-  Status UpdateRegistration(const Registration& r) override { return AddRegistration(r); }
-  Result<Registration> GetRegistration(const RegistrationId& id) override {
-    auto it = regs_.find(id.str());
-    if (it == regs_.end()) return Error(Code::kNotFound, "registration.unknown", "no");
-    return it->second;
-  }
-  Result<Registration> FindRegistration(std::string_view iss, std::string_view client) override {
-    for (auto& [id, r] : regs_) {
-      if (r.issuer == iss && r.client_id == client) return r;
-    }
-    return Error(Code::kNotFound, "registration.unknown", "no");
-  }
-  Result<std::vector<Registration>> FindRegistrationsByIssuer(std::string_view iss) override {
-    std::vector<Registration> out;
-    for (auto& [id, r] : regs_) {
-      if (r.issuer == iss) out.push_back(r);
-    }
-    return out;
-  }
-  Result<std::vector<Registration>> ListRegistrations(const std::optional<TenantId>&) override {
-    return FindRegistrationsByIssuer("");
-  }
-  Status RemoveRegistration(const RegistrationId& id) override {
-    regs_.erase(id.str());
-    return Status::Ok();
-  }
-
- private:
-  std::map<std::string, Registration> regs_;
-};
-
-class MemoryNonces final : public NonceStore {
- public:
-  Status ConsumeNonce(std::string_view scope, std::string_view value, int64_t) override {
-    std::lock_guard lock(mu_);
-    if (!seen_.insert(std::string(scope) + "|" + std::string(value)).second) {
-      return Error(Code::kConflict, "nonce.replayed", "replayed");
-    }
-    return Status::Ok();
-  }
-  Result<int64_t> PurgeExpiredNonces(int64_t) override { return int64_t{0}; }
-
- private:
-  std::mutex mu_;
-  std::set<std::string> seen_;
-};
+using testing::MemoryNonces;
+using testing::MemoryRegistrations;
 
 class StaticKeys final : public JwksProvider {
  public:
