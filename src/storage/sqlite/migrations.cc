@@ -1,0 +1,175 @@
+#include "storage/sqlite/migrations.h"
+
+#include <string>
+
+#include "storage/sqlite/sqlite_db.h"
+
+namespace gb::storage::sqlite_internal {
+namespace {
+
+// Conventions for every migration:
+//   - STRICT tables (column types enforced); times are INTEGER unix seconds named *_at;
+//   - ids are TEXT (the application's own ids), foreign keys declared, foreign_keys=ON at open;
+//   - secrets are never stored in the clear (api_key_hash, token_hash, sealed_private_key);
+//   - a later migration adds tables and indexes (score queue, audit log, roster cache) or columns
+//     with defaults; it never rewrites an earlier one. registrations(id) and tenants(id) are the
+//     anchors later tables reference.
+constexpr Migration kMigrations[] = {
+    {1, "tenants, registrations, deployments, nonces, tool keys, launches", R"sql(
+CREATE TABLE tenants (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  api_key_hash TEXT NOT NULL,        -- hex SHA-256; '' when the tenant has no key
+  created_at   INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX tenants_by_api_key_hash ON tenants(api_key_hash) WHERE api_key_hash <> '';
+
+CREATE TABLE registrations (
+  id             TEXT PRIMARY KEY,
+  tenant_id      TEXT NOT NULL REFERENCES tenants(id),
+  issuer         TEXT NOT NULL,
+  client_id      TEXT NOT NULL,
+  auth_url       TEXT NOT NULL,
+  token_url      TEXT NOT NULL,
+  jwks_url       TEXT NOT NULL,
+  token_audience TEXT NOT NULL,
+  family         TEXT NOT NULL,      -- lti::FamilyName
+  target_url     TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  UNIQUE (issuer, client_id)
+) STRICT;
+CREATE INDEX registrations_by_tenant ON registrations(tenant_id);
+
+-- Deployment ids of a registration, in the order given.
+CREATE TABLE registration_deployments (
+  registration_id TEXT NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
+  position        INTEGER NOT NULL,
+  deployment_id   TEXT NOT NULL,
+  PRIMARY KEY (registration_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX registration_deployments_by_deployment ON registration_deployments(deployment_id);
+
+-- Single-use values; a row exists from first use until purged after expires_at.
+CREATE TABLE nonces (
+  scope      TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, value)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX nonces_by_expiry ON nonces(expires_at);
+
+-- The tool's signing keys. seq orders keys created in the same second (newest first).
+CREATE TABLE tool_keys (
+  seq                INTEGER PRIMARY KEY,
+  kid                TEXT NOT NULL UNIQUE,
+  sealed_private_key BLOB NOT NULL,
+  public_jwk_json    TEXT NOT NULL,
+  created_at         INTEGER NOT NULL,
+  retired_at         INTEGER NOT NULL DEFAULT 0,
+  publish_until      INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- Launch hand-off records. No foreign keys: a launch is history and must neither block nor
+-- vanish with its registration, and the hot path stays at one insert.
+CREATE TABLE launches (
+  id               TEXT PRIMARY KEY,
+  tenant_id        TEXT NOT NULL,
+  registration_id  TEXT NOT NULL,
+  launch_json      TEXT NOT NULL,
+  token_hash       TEXT UNIQUE,      -- NULL when the launch has no hand-off token
+  created_at       INTEGER NOT NULL,
+  token_expires_at INTEGER NOT NULL,
+  used_at          INTEGER           -- NULL until the token is redeemed
+) STRICT;
+CREATE INDEX launches_by_created ON launches(created_at);  -- for purging old launches
+)sql"},
+};
+
+constexpr const char kCreateMigrationsTable[] = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version     INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at  INTEGER NOT NULL
+) STRICT)sql";
+constexpr const char kSelectVersion[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+constexpr const char kInsertMigration[] =
+    "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, unixepoch())";
+
+Result<int> ReadVersion(Connection& conn) {
+  GB_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare(kSelectVersion));
+  int rc = stmt.Step();
+  if (rc != SQLITE_ROW) return conn.Error(rc, "reading the schema version");
+  return static_cast<int>(stmt.ColumnInt(0));
+}
+
+Status TooNew(int found) {
+  return Error(Code::kFailedPrecondition, "storage.schema_too_new",
+               "The database has schema version " + std::to_string(found) + " but this build knows only up to " +
+                   std::to_string(LatestSchemaVersion()) + "; upgrade gradebridge before using this database.");
+}
+
+// One step: applies the next pending migration, if any. Returns the version the database is at
+// after the step, or an error; `applied` tells whether a migration ran.
+Result<int> Step(Connection& conn, bool& applied) {
+  applied = false;
+  GB_RETURN_IF_ERROR(conn.ExecScript("BEGIN IMMEDIATE", "starting a migration"));
+  auto rollback = [&](Status st) {
+    (void)conn.ExecScript("ROLLBACK", "rolling back a migration");
+    return st;
+  };
+  Status st = conn.ExecScript(kCreateMigrationsTable, "creating schema_migrations");
+  if (!st.ok()) return rollback(st);
+  auto version = ReadVersion(conn);
+  if (!version.ok()) return rollback(version.status());
+  if (*version > LatestSchemaVersion()) return rollback(TooNew(*version));
+  const Migration* next = nullptr;
+  for (const Migration& m : Migrations()) {
+    if (m.version > *version) {
+      next = &m;
+      break;
+    }
+  }
+  if (!next) {
+    st = conn.ExecScript("COMMIT", "finishing migrations");
+    if (!st.ok()) return rollback(st);
+    return *version;
+  }
+  const std::string context = "applying migration " + std::to_string(next->version) + " (" +
+                              std::string(next->description) + ")";
+  st = conn.ExecScript(next->sql, context);
+  if (!st.ok()) return rollback(st);
+  {
+    auto insert = conn.Prepare(kInsertMigration);
+    if (!insert.ok()) return rollback(insert.status());
+    insert->BindInt(1, next->version);
+    insert->BindText(2, next->description);
+    int rc = insert->Run();
+    if (rc != SQLITE_DONE) return rollback(conn.Error(rc, context));
+  }
+  st = conn.ExecScript("COMMIT", context);
+  if (!st.ok()) return rollback(st);
+  applied = true;
+  return next->version;
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+Status Migrate(Connection& conn) {
+  for (;;) {
+    bool applied = false;
+    GB_ASSIGN_OR_RETURN(int version, Step(conn, applied));
+    (void)version;
+    if (!applied) return Status::Ok();
+  }
+}
+
+Result<int> CurrentSchemaVersion(Connection& conn) {
+  // schema_migrations exists once Migrate ran on any connection to this database.
+  return ReadVersion(conn);
+}
+
+}  // namespace gb::storage::sqlite_internal
