@@ -1,0 +1,49 @@
+// Config: every setting of `gradebridge serve` (and of the admin commands, which share the
+// database and data key). Sources, lowest to highest precedence: built-in defaults, the TOML file
+// (--config), GRADEBRIDGE_<KEY> environment variables, command-line flags (--key or --key-name).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace gb::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:8787";
+  std::string public_url;  // default: http://<listen>
+  std::string database = "sqlite:gradebridge.db";
+  std::string data_key_file;  // default: <database file>.key
+  int threads = 2;
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";
+  bool access_log = true;
+  bool dev_mode = false;  // allows http:// and loopback platform URLs; never the default
+  int launch_leeway_seconds = 60;
+  int launch_token_ttl_seconds = 120;
+  int login_state_ttl_seconds = 600;
+  int max_id_token_bytes = 16 * 1024;
+  int key_overlap_hours = 72;
+  std::string port_file;  // if set, the bound port is written there (tests, port 0)
+
+  // Path of the SQLite file from `database` ("sqlite:PATH"); error for other schemes.
+  Result<std::string> SqlitePath() const;
+  std::string EffectivePublicUrl() const;
+  std::string EffectiveDataKeyFile() const;
+};
+
+// The keys, in the spelling used by TOML and (upper-cased) by GRADEBRIDGE_<KEY>.
+const std::vector<std::string>& ConfigKeys();
+
+// Builds a Config. `flags` maps key -> value as given on the command line (already
+// collected by the CLI parser). kInvalidArgument "config.invalid" names the bad key and source.
+Result<Config> LoadConfig(const std::optional<std::string>& file, const std::map<std::string, std::string>& env,
+                          const std::map<std::string, std::string>& flags);
+
+// GRADEBRIDGE_* variables of this process, keyed by lower-case config key.
+std::map<std::string, std::string> ConfigFromEnvironment();
+
+}  // namespace gb::app
