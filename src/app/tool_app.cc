@@ -1,5 +1,7 @@
 #include "app/tool_app.h"
 
+#include "app/score_api.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,6 +126,7 @@ struct ToolApp::Impl {
   std::unique_ptr<lti::OidcLogin> login;
   std::unique_ptr<lti::LaunchValidator> validator;
   std::unique_ptr<lti::LaunchHandOff> handoff;
+  std::unique_ptr<ScoreApi> scores;
   std::unique_ptr<server::HttpServer> server;
   bool secure_cookies = false;
 
@@ -251,6 +254,10 @@ server::Router ToolApp::Impl::BuildRouter() {
     return resp;
   });
   r.AddPrefix("GET", "/api/v1/launches/", [this](const Request& q) { return HandleRedeem(q); });
+  server::RouteOptions score_limits;
+  score_limits.max_body_bytes = 64 * 1024;
+  r.Add("POST", "/api/v1/scores", [this](const Request& q) { return scores->Submit(q); }, score_limits);
+  r.AddPrefix("GET", "/api/v1/scores/", [this](const Request& q) { return scores->GetStatus(q); });
   r.Add("GET", "/healthz", [](const Request&) { return Response::Text(200, "ok\n"); });
   r.Add("GET", "/readyz", [this](const Request&) {
     auto v = store->SchemaVersion();
@@ -302,6 +309,9 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   impl->validator = std::make_unique<lti::LaunchValidator>(*impl->store, *impl->store, *impl->jwks, *impl->codec, clock, vs);
   impl->handoff = std::make_unique<lti::LaunchHandOff>(*impl->store, clock, random,
                                                        std::chrono::seconds(config.launch_token_ttl_seconds));
+
+  impl->scores = std::make_unique<ScoreApi>(*impl->store, *impl->store, *impl->store, clock, random,
+                                            [raw = impl.get()](const Request& q) { return raw->Authenticate(q); });
 
   server::ServerOptions so;
   so.listen = config.listen;

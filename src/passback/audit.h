@@ -41,4 +41,13 @@ struct AuditVerification {
 // Checks sequence numbers, links and hashes, in order.
 AuditVerification VerifyAuditChain(const std::vector<AuditEntry>& entries);
 
+// Port: reading the stored chain (entries are appended by the QueueStore in the same transaction
+// as the change they record).
+class AuditReader {
+ public:
+  virtual ~AuditReader() = default;
+  // Entries with seq > after_seq, in order, at most `limit`.
+  virtual Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int limit) = 0;
+};
+
 }  // namespace gb::passback

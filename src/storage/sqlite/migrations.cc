@@ -83,6 +83,61 @@ CREATE TABLE launches (
 ) STRICT;
 CREATE INDEX launches_by_created ON launches(created_at);  -- for purging old launches
 )sql"},
+    {2, "score queue and hash-chained audit log", R"sql(
+-- The durable score queue (passback/queue_store.h). Times here are unix milliseconds (*_ms):
+-- AGS timestamps carry milliseconds and retries are scheduled below a second.
+CREATE TABLE scores (
+  id                 TEXT PRIMARY KEY,
+  tenant_id          TEXT NOT NULL,
+  registration_id    TEXT NOT NULL,
+  idempotency_key    TEXT NOT NULL,
+  coalescing_key     TEXT NOT NULL,   -- registration | line item (or resource link) | user
+  platform_host      TEXT NOT NULL,   -- where it will be delivered; for per-host counts
+  context_id         TEXT NOT NULL,
+  resource_link_id   TEXT NOT NULL,
+  lineitem_url       TEXT NOT NULL,
+  lineitems_url      TEXT NOT NULL,
+  user_id            TEXT NOT NULL,
+  launch_id          TEXT NOT NULL,
+  score_given        REAL,
+  score_maximum      REAL,
+  activity_progress  TEXT NOT NULL,
+  grading_progress   TEXT NOT NULL,
+  comment            TEXT NOT NULL,
+  graded_by_kind     TEXT NOT NULL,
+  graded_by_id       TEXT NOT NULL,
+  graded_by_model    TEXT NOT NULL,
+  timestamp_ms       INTEGER NOT NULL,  -- grading time, fixed at acceptance
+  state              TEXT NOT NULL,     -- queued | delivering | delivered | superseded | failed
+  attempts           INTEGER NOT NULL,
+  next_attempt_at_ms INTEGER NOT NULL,
+  lease_owner        TEXT NOT NULL,
+  lease_until_ms     INTEGER NOT NULL,
+  last_http_status   INTEGER NOT NULL,
+  last_response      TEXT NOT NULL,
+  diagnosis          TEXT NOT NULL,
+  superseded_by      TEXT NOT NULL,
+  created_at_ms      INTEGER NOT NULL,
+  updated_at_ms      INTEGER NOT NULL,
+  delivered_at_ms    INTEGER NOT NULL,
+  UNIQUE (tenant_id, idempotency_key)
+) STRICT;
+CREATE INDEX scores_due ON scores(state, next_attempt_at_ms);
+CREATE INDEX scores_by_key ON scores(coalescing_key, state, timestamp_ms);
+
+-- Append-only; each row's hash covers its content and the previous row's hash.
+CREATE TABLE audit_log (
+  seq        INTEGER PRIMARY KEY,
+  at_ms      INTEGER NOT NULL,
+  tenant_id  TEXT NOT NULL,
+  score_id   TEXT NOT NULL,
+  event      TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  detail     TEXT NOT NULL,
+  prev_hash  TEXT NOT NULL,
+  hash       TEXT NOT NULL
+) STRICT;
+)sql"},
 };
 
 constexpr const char kCreateMigrationsTable[] = R"sql(

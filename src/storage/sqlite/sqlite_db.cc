@@ -136,6 +136,7 @@ constexpr const char kRollback[] = "ROLLBACK";
 constexpr const char kSavepoint[] = "SAVEPOINT gb_op";
 constexpr const char kRelease[] = "RELEASE gb_op";
 constexpr const char kRollbackTo[] = "ROLLBACK TO gb_op";
+constexpr auto kMaxExtraLeading = std::chrono::microseconds(300);
 }  // namespace
 
 Writer::Writer(std::unique_ptr<Connection> conn, size_t max_batch)
@@ -154,7 +155,16 @@ Status Writer::Run(OpKind kind, FunctionRef<Status(Connection&)> op) {
     // operation is at the front.
     leader_active_ = true;
   }
-  while (p.state != State::kDone) {
+  // Run batches until ours is done, then more while others are queued, for a short while: the
+  // leader is already on a CPU, whereas handing over means waiting for another thread to be
+  // scheduled. The time bound keeps one caller from serving everybody else for long (with
+  // synchronous=FULL a batch lasts an fsync, so that usually means no extra batch at all).
+  std::chrono::steady_clock::time_point own_done;
+  auto keep_leading = [&] {
+    if (p.state != State::kDone) return true;
+    return !queue_.empty() && std::chrono::steady_clock::now() - own_done < kMaxExtraLeading;
+  };
+  while (keep_leading()) {
     // A batch: up to max_batch_ operations, stopping before an exclusive one; an exclusive
     // operation is a batch of its own.
     const size_t limit = std::min(queue_.size(), max_batch_);
@@ -171,6 +181,7 @@ Status Writer::Run(OpKind kind, FunctionRef<Status(Connection&)> op) {
     lock.lock();
     // Notified under mu_: a waiter cannot return (and destroy its Pending) before we unlock.
     for (Pending* q : batch) {
+      if (q == &p) own_done = std::chrono::steady_clock::now();
       q->state = State::kDone;
       if (q != &p) q->cv.notify_one();
     }
@@ -183,6 +194,11 @@ Status Writer::Run(OpKind kind, FunctionRef<Status(Connection&)> op) {
     next->cv.notify_one();
   }
   return std::move(p.result);
+}
+
+size_t Writer::queued() {
+  std::lock_guard lock(mu_);
+  return queue_.size();
 }
 
 Status Writer::Call(Pending& p, Connection& conn) {

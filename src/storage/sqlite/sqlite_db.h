@@ -64,6 +64,7 @@ class Statement {
   std::string ColumnText(int col) const;
   int64_t ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  sqlite3_stmt* raw() const { return stmt_; }
 
   sqlite3* db() const { return db_; }
 
@@ -154,6 +155,8 @@ class Writer {
   Connection& connection() { return *conn_; }
   uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   uint64_t operations() const { return operations_.load(std::memory_order_relaxed); }
+  // Operations waiting for a leader (tests use it to line operations up).
+  size_t queued();
 
  private:
   enum class State { kQueued, kLead, kDone };

@@ -4,6 +4,7 @@
 
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_store_impl.h"
 
 namespace gb::storage {
 
@@ -220,26 +221,6 @@ lti::StoredLaunch LaunchFromRow(const Statement& s) {
 }
 
 }  // namespace
-
-// ---- Impl ----
-
-struct SqliteStore::Impl {
-  // Destroyed in reverse: the checkpointer (which hooks the writer) first, the writer last.
-  std::unique_ptr<Writer> writer;
-  std::unique_ptr<ReaderPool> readers;  // null: reads go through the writer (in-memory databases)
-  std::unique_ptr<Checkpointer> checkpointer;
-
-  template <typename F>
-  Status Read(F&& f) {
-    if (!readers) return writer->Run(OpKind::kRead, f);
-    GB_ASSIGN_OR_RETURN(ReaderPool::Lease lease, readers->Acquire());
-    return f(*lease);
-  }
-  template <typename F>
-  Status Write(OpKind kind, F&& f) {
-    return writer->Run(kind, f);
-  }
-};
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteStore::~SqliteStore() = default;

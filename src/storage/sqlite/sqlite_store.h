@@ -9,11 +9,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "base/status.h"
 #include "lti/ports.h"
+#include "passback/audit.h"
+#include "passback/queue_store.h"
 
 namespace gb::storage {
 
@@ -47,7 +50,9 @@ class SqliteStore final : public lti::TenantStore,
                           public lti::RegistrationStore,
                           public lti::NonceStore,
                           public lti::KeyStore,
-                          public lti::LaunchStore {
+                          public lti::LaunchStore,
+                          public passback::QueueStore,
+                          public passback::AuditReader {
  public:
   // Opens (creating if needed) the database at `path` — a file path, ":memory:" or a
   // "file:" URI — and applies pending migrations. Fails with kFailedPrecondition
@@ -92,6 +97,22 @@ class SqliteStore final : public lti::TenantStore,
   Status SaveLaunch(const lti::StoredLaunch& launch) override;
   Result<lti::StoredLaunch> RedeemLaunchToken(std::string_view token_hash, int64_t now) override;
   Result<lti::StoredLaunch> GetLaunch(std::string_view id) override;
+
+  // passback::QueueStore (sqlite_queue_store.cc)
+  Result<std::vector<passback::EnqueueResult>> EnqueueBatch(const std::vector<passback::ScoreRecord>& records) override;
+  Result<std::vector<passback::ScoreRecord>> ClaimDue(int64_t now_ms, int limit, const std::string& owner,
+                                                      int64_t lease_ms) override;
+  Status Finish(const passback::ScoreRecord& record, const std::string& owner) override;
+  Result<passback::ScoreRecord> GetScore(const lti::TenantId& tenant, const std::string& id) override;
+  Result<passback::ScoreRecord> GetScoreAnyTenant(const std::string& id) override;
+  Result<std::vector<passback::ScoreRecord>> ListScores(std::optional<passback::ScoreState> state, int limit) override;
+  Result<passback::QueueCounts> Counts() override;
+  Result<int64_t> RetryFailed(const std::optional<std::string>& id, int64_t now_ms) override;
+  Result<int64_t> PurgeDelivered(int64_t before_ms) override;
+  Result<std::optional<passback::ScoreRecord>> LastDelivered(const std::string& coalescing_key) override;
+
+  // passback::AuditReader
+  Result<std::vector<passback::AuditEntry>> ReadAudit(int64_t after_seq, int limit) override;
 
  private:
   struct Impl;

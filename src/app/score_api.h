@@ -1,0 +1,45 @@
+// The tool-facing score API:
+//   POST /api/v1/scores       accept a score (202 only once it is durably queued)
+//   GET  /api/v1/scores/{id}  its status, attempts, last platform answer and a diagnosis
+// Authenticated by the tenant API key; a tenant sees and targets only its own launches and
+// registrations (another tenant's ids are "not found", never "forbidden").
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "http/message.h"
+#include "lti/ports.h"
+#include "lti/registration.h"
+#include "passback/queue_store.h"
+
+namespace gb::app {
+
+class ScoreApi {
+ public:
+  using Authenticator = std::function<Result<lti::Tenant>(const http::Request&)>;
+
+  ScoreApi(lti::RegistrationStore& registrations, lti::LaunchStore& launches, passback::QueueStore& queue,
+           Clock& clock, Random& random, Authenticator authenticate);
+
+  http::Response Submit(const http::Request& request);
+  http::Response GetStatus(const http::Request& request);
+
+ private:
+  Result<passback::ScoreRecord> Parse(const http::Request& request, const lti::Tenant& tenant);
+
+  lti::RegistrationStore& registrations_;
+  lti::LaunchStore& launches_;
+  passback::QueueStore& queue_;
+  Clock& clock_;
+  Random& random_;
+  Authenticator authenticate_;
+};
+
+nlohmann::json ScoreToJson(const passback::ScoreRecord& score);
+
+}  // namespace gb::app

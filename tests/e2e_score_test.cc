@@ -1,0 +1,151 @@
+// Score intake through the tool API against a running server: accepted only once durable,
+// idempotent, validated, and confined to the caller's tenant and registered hosts.
+#include <gtest/gtest.h>
+
+#include "base/strings.h"
+#include "e2e_fixture.h"
+
+namespace gb::testing {
+namespace {
+
+class ScoreE2eTest : public ::testing::Test {
+ protected:
+  E2eEnvironment& env = E2eEnvironment::Get();
+
+  // A learner's launch, handed off and redeemed; returns the redeemed launch JSON.
+  nlohmann::json LaunchAs(const std::string& user) {
+    auto outcome = env.Launch(env.LaunchUrl(env.canvas, user, "rl-quiz-1"));
+    EXPECT_EQ(outcome.status, 303) << outcome.body;
+    std::string token = outcome.location.substr(outcome.location.find('=') + 1);
+    auto redeemed = env.Get(env.gb_url + "/api/v1/launches/" + token, env.api_key);
+    EXPECT_EQ(redeemed.status, 200) << redeemed.body;
+    return nlohmann::json::parse(redeemed.body, nullptr, false);
+  }
+
+  http::Response Post(const nlohmann::json& body, const std::string& key, const std::string& idempotency = "") {
+    return PostRaw(body.dump(), key, idempotency);
+  }
+  http::Response PostRaw(const std::string& body, const std::string& key, const std::string& idempotency = "",
+                         const std::string& content_type = "application/json") {
+    http::Request req;
+    req.method = "POST";
+    req.url = env.gb_url + "/api/v1/scores";
+    req.headers.Set("Content-Type", content_type);
+    if (!key.empty()) req.headers.Set("Authorization", "Bearer " + key);
+    if (!idempotency.empty()) req.headers.Set("Idempotency-Key", idempotency);
+    req.body = body;
+    auto resp = env.client->Send(req);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? *resp : http::Response{};
+  }
+  static std::string ErrorOf(const http::Response& r) {
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_object() ? j.value("error", "") : "";
+  }
+};
+
+TEST_F(ScoreE2eTest, AScoreForALaunchIsAcceptedDurablyAndIdempotently) {
+  auto launch = LaunchAs("learner1");
+  nlohmann::json score = {{"launch_id", launch["id"]},
+                          {"score_given", 27},
+                          {"score_maximum", 40},
+                          {"graded_by", {{"kind", "ai"}, {"id", "essay-engine"}, {"model", "m-2026-11"}}}};
+  auto first = Post(score, env.api_key, "attempt-1-" + launch["id"].get<std::string>());
+  ASSERT_EQ(first.status, 202) << first.body;
+  auto id = nlohmann::json::parse(first.body)["id"].get<std::string>();
+  EXPECT_EQ(first.headers.Get("Location").value_or(""), "/api/v1/scores/" + id);
+
+  auto again = Post(score, env.api_key, "attempt-1-" + launch["id"].get<std::string>());
+  ASSERT_EQ(again.status, 202);
+  EXPECT_EQ(nlohmann::json::parse(again.body)["id"], id);
+  EXPECT_EQ(nlohmann::json::parse(again.body)["duplicate"], true);
+
+  auto status = env.Get(env.gb_url + "/api/v1/scores/" + id, env.api_key);
+  ASSERT_EQ(status.status, 200) << status.body;
+  auto s = nlohmann::json::parse(status.body);
+  EXPECT_EQ(s["user_id"], "learner1");
+  EXPECT_EQ(s["score_given"], 27);
+  EXPECT_EQ(s["graded_by"]["kind"], "ai");
+  EXPECT_FALSE(s["lineitem_url"].get<std::string>().empty());
+  EXPECT_TRUE(s["status"] == "queued" || s["status"] == "delivering" || s["status"] == "delivered") << s["status"];
+
+  // Tenant isolation: another tenant can neither read this score nor target this launch.
+  EXPECT_EQ(env.Get(env.gb_url + "/api/v1/scores/" + id, env.other_api_key).status, 404);
+  auto foreign = Post(score, env.other_api_key);
+  EXPECT_EQ(foreign.status, 404);
+  EXPECT_EQ(ErrorOf(foreign), "score.unknown_launch");
+}
+
+TEST_F(ScoreE2eTest, ANewerScoreSupersedesAQueuedOne) {
+  auto launch = LaunchAs("learner2");
+  auto a = Post({{"launch_id", launch["id"]}, {"score_given", 3}, {"score_maximum", 10},
+                 {"timestamp", "2026-11-25T08:00:00.000Z"}},
+                env.api_key);
+  auto b = Post({{"launch_id", launch["id"]}, {"score_given", 9}, {"score_maximum", 10},
+                 {"timestamp", "2026-11-25T08:05:00.000Z"}},
+                env.api_key);
+  ASSERT_EQ(a.status, 202);
+  ASSERT_EQ(b.status, 202);
+  auto a_id = nlohmann::json::parse(a.body)["id"].get<std::string>();
+  auto b_json = nlohmann::json::parse(b.body);
+  ASSERT_TRUE(b_json.contains("supersedes")) << b.body;
+  EXPECT_EQ(b_json["supersedes"][0], a_id);
+  auto a_status = nlohmann::json::parse(env.Get(env.gb_url + "/api/v1/scores/" + a_id, env.api_key).body);
+  EXPECT_EQ(a_status["status"], "superseded");
+  EXPECT_EQ(a_status["superseded_by"], b_json["id"]);
+}
+
+TEST_F(ScoreE2eTest, InvalidScoresAreRefusedAndNotStored) {
+  auto launch = LaunchAs("learner3");
+  auto id = launch["id"];
+  struct Bad {
+    std::string body;
+    int status;
+    std::string error;
+  };
+  std::vector<Bad> cases = {
+      {nlohmann::json({{"launch_id", id}, {"score_given", "NaN"}, {"score_maximum", 10}}).dump(), 400, "score.not_a_number"},
+      {R"({"launch_id":")" + id.get<std::string>() + R"(","score_given":NaN,"score_maximum":10})", 400, "score.bad_json"},
+      {nlohmann::json({{"launch_id", id}, {"score_given", -1}, {"score_maximum", 10}}).dump(), 400, "score.negative"},
+      {nlohmann::json({{"launch_id", id}, {"score_given", 11}, {"score_maximum", 10}}).dump(), 400, "score.above_maximum"},
+      {nlohmann::json({{"launch_id", id}, {"score_given", 5}}).dump(), 400, "score.missing_maximum"},
+      {nlohmann::json({{"launch_id", id}, {"score_given", 5}, {"score_maximum", 0}}).dump(), 400, "score.bad_maximum"},
+      {nlohmann::json({{"launch_id", id}, {"score_given", 5}, {"score_maximum", 10}, {"grading_progress", "Done"}}).dump(),
+       400, "score.bad_grading_progress"},
+      {nlohmann::json({{"launch_id", id}, {"score_given", 5}, {"score_maximum", 10}, {"graded_by", {{"kind", "robot"}}}}).dump(),
+       400, "score.bad_graded_by"},
+      {nlohmann::json({{"launch_id", "L-nope"}, {"score_given", 5}, {"score_maximum", 10}}).dump(), 404, "score.unknown_launch"},
+      {nlohmann::json({{"score_given", 5}, {"score_maximum", 10}}).dump(), 400, "score.missing_target"},
+      {"[1,2,3]", 400, "score.bad_json"},
+  };
+  for (const auto& c : cases) {
+    auto r = PostRaw(c.body, env.api_key);
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_EQ(ErrorOf(r), c.error) << c.body << " -> " << r.body;
+  }
+  EXPECT_EQ(PostRaw("{}", "").status, 401);
+  EXPECT_EQ(PostRaw("{}", "gbk_wrong").status, 401);
+  EXPECT_EQ(PostRaw("score=1", env.api_key, "", "application/x-www-form-urlencoded").status, 422);
+  EXPECT_EQ(PostRaw(std::string(100 * 1024, ' '), env.api_key).status, 413);
+}
+
+TEST_F(ScoreE2eTest, ExplicitTargetsMustBeOnTheRegistrationsHosts) {
+  nlohmann::json score = {{"registration_id", env.canvas.registration_id},
+                          {"lineitem_url", "https://attacker.test/steal"},
+                          {"user_id", "learner1"},
+                          {"score_given", 5},
+                          {"score_maximum", 10}};
+  auto r = Post(score, env.api_key);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorOf(r), "score.host_not_allowed");
+  score["lineitem_url"] = env.sim_url + "/sim/api/lti/courses/1001/line_items/1";
+  auto ok = Post(score, env.api_key);
+  EXPECT_EQ(ok.status, 202) << ok.body;
+  // Another tenant cannot use this registration.
+  auto foreign = Post(score, env.other_api_key);
+  EXPECT_EQ(foreign.status, 404);
+  EXPECT_EQ(ErrorOf(foreign), "score.unknown_registration");
+}
+
+}  // namespace
+}  // namespace gb::testing
