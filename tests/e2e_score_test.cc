@@ -149,3 +149,60 @@ TEST_F(ScoreE2eTest, ExplicitTargetsMustBeOnTheRegistrationsHosts) {
 
 }  // namespace
 }  // namespace gb::testing
+
+#include <sqlite3.h>
+
+namespace gb::testing {
+namespace {
+
+TEST_F(ScoreE2eTest, QueueAndAuditCommandsWorkAgainstTheLiveDatabase) {
+  auto launch = LaunchAs("instructor");
+  ASSERT_EQ(Post({{"launch_id", launch["id"]}, {"user_id", "learner1"}, {"score_given", 4}, {"score_maximum", 5},
+                  {"graded_by", {{"kind", "human"}, {"id", "instructor"}}}},
+                 env.api_key)
+                .status,
+            202);
+  auto status = env.Cli({"queue", "status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto counts = nlohmann::json::parse(status.out);
+  int64_t total = 0;
+  for (auto& [state, n] : counts["by_state"].items()) total += n.get<int64_t>();
+  EXPECT_GE(total, 1);
+  auto list = env.Cli({"queue", "list", "--json", "--limit", "5"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_FALSE(nlohmann::json::parse(list.out).empty());
+  EXPECT_EQ(env.Cli({"queue", "list", "--state", "lost"}).exit_code, 2);
+  EXPECT_EQ(env.Cli({"queue", "retry"}).exit_code, 2);
+  EXPECT_EQ(env.Cli({"queue", "retry", "s_nope"}).exit_code, 2);
+
+  auto verify = env.Cli({"audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("intact"), std::string::npos);
+  auto jsonl = env.Cli({"audit", "export", "--format", "jsonl"});
+  ASSERT_EQ(jsonl.exit_code, 0);
+  EXPECT_NE(jsonl.out.find("\"actor\":\"human:instructor\""), std::string::npos);
+  auto csv = env.Cli({"audit", "export", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(csv.out.rfind("seq,at,tenant_id", 0), 0u);
+
+  // Tamper with a copy of the live database: verify must notice and fail.
+  TempDir dir;
+  std::string copy = dir.path() + "/copy.db";
+  sqlite3 *src = nullptr, *dst = nullptr;
+  ASSERT_EQ(sqlite3_open(env.db.substr(7).c_str(), &src), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open(copy.c_str(), &dst), SQLITE_OK);
+  sqlite3_backup* b = sqlite3_backup_init(dst, "main", src, "main");
+  ASSERT_NE(b, nullptr);
+  sqlite3_backup_step(b, -1);
+  sqlite3_backup_finish(b);
+  ASSERT_EQ(sqlite3_exec(dst, "UPDATE audit_log SET actor = 'human:someone-else' WHERE seq = 1", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(src);
+  sqlite3_close(dst);
+  auto tampered = RunCommand({GradebridgeBinary(), "audit", "verify", "--database", "sqlite:" + copy});
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.out;
+  EXPECT_NE(tampered.out.find("ALTERED"), std::string::npos) << tampered.out;
+}
+
+}  // namespace
+}  // namespace gb::testing

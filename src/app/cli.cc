@@ -6,12 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "app/admin.h"
+#include "app/score_api.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/tool_app.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/random.h"
+#include "base/time_util.h"
 #include "lti/key_ring.h"
 #include "app/sim_command.h"
 
@@ -165,6 +167,40 @@ int RunCli(int argc, char** argv) {
   key_opts.AddTo(keys_list, false);
   auto* keys_rotate = keys->add_subcommand("rotate", "Make a new signing key; the old one stays published for key_overlap_hours");
   key_opts.AddTo(keys_rotate, false);
+
+  // queue
+  auto* queue = app.add_subcommand("queue", "The durable score queue");
+  queue->require_subcommand(1);
+  CommonOptions queue_opts;
+  auto* queue_status = queue->add_subcommand("status", "Counts by state and platform host, oldest due");
+  queue_opts.AddTo(queue_status, false);
+  std::string queue_state;
+  int queue_limit = 50;
+  auto* queue_list = queue->add_subcommand("list", "List scores, newest first");
+  queue_list->add_option("--state", queue_state, "queued|delivering|delivered|superseded|failed");
+  queue_list->add_option("--limit", queue_limit, "at most this many");
+  queue_opts.AddTo(queue_list, false);
+  std::string retry_id;
+  bool retry_all = false;
+  auto* queue_retry = queue->add_subcommand("retry", "Requeue a failed score (or all failed scores)");
+  queue_retry->add_option("id", retry_id, "score id");
+  queue_retry->add_flag("--all-failed", retry_all, "requeue every failed score");
+  queue_opts.AddTo(queue_retry, false);
+  std::string purge_before;
+  auto* queue_purge = queue->add_subcommand("purge", "Delete delivered and superseded scores last changed before a date");
+  queue_purge->add_option("--delivered-before", purge_before, "ISO 8601 date-time, e.g. 2026-09-01T00:00:00Z")->required();
+  queue_opts.AddTo(queue_purge, false);
+
+  // audit
+  auto* audit = app.add_subcommand("audit", "The tamper-evident audit trail");
+  audit->require_subcommand(1);
+  CommonOptions audit_opts;
+  auto* audit_verify = audit->add_subcommand("verify", "Recompute the hash chain; exit 1 if anything was altered");
+  audit_opts.AddTo(audit_verify, false);
+  std::string audit_format = "jsonl";
+  auto* audit_export = audit->add_subcommand("export", "Print the audit trail");
+  audit_export->add_option("--format", audit_format, "jsonl|csv");
+  audit_opts.AddTo(audit_export, false);
 
   // sim
   auto* sim = app.add_subcommand("sim", "Run the platform simulator (a local LMS)");
@@ -320,6 +356,126 @@ int RunCli(int argc, char** argv) {
         if (!key_opts.json) std::cout << k.kid << "  " << state << "\n";
       }
       if (key_opts.json) std::cout << out.dump(2) << "\n";
+      return kExitOk;
+    });
+  }
+  if (queue_status->parsed() || queue_list->parsed() || queue_retry->parsed() || queue_purge->parsed()) {
+    return with_config(queue_opts, [&](const Config& c) {
+      auto store = OpenStore(c);
+      if (!store.ok()) return Fail(store.status());
+      const int64_t now_ms = SystemClock::Instance().NowMillis();
+      if (queue_status->parsed()) {
+        auto counts = (*store)->Counts();
+        if (!counts.ok()) return Fail(counts.status());
+        json out = {{"by_state", counts->by_state}, {"by_host", counts->by_host_and_state}};
+        out["oldest_due"] = counts->oldest_due_ms
+                                ? json(FormatIso8601Millis(TimePoint(std::chrono::milliseconds(counts->oldest_due_ms))))
+                                : json(nullptr);
+        if (queue_opts.json) {
+          std::cout << out.dump(2) << "\n";
+        } else {
+          for (const char* st : {"queued", "delivering", "delivered", "superseded", "failed"}) {
+            auto it = counts->by_state.find(st);
+            std::cout << st << ": " << (it == counts->by_state.end() ? 0 : it->second) << "\n";
+          }
+          for (const auto& [host, states] : counts->by_host_and_state) {
+            std::cout << "  " << host << ":";
+            for (const auto& [st, n] : states) std::cout << " " << st << "=" << n;
+            std::cout << "\n";
+          }
+          std::cout << "oldest due: " << (out["oldest_due"].is_null() ? "-" : out["oldest_due"].get<std::string>()) << "\n";
+        }
+        return kExitOk;
+      }
+      if (queue_list->parsed()) {
+        std::optional<passback::ScoreState> state;
+        if (!queue_state.empty()) {
+          state = passback::ParseState(queue_state);
+          if (!state) return Fail(Error(Code::kInvalidArgument, "queue.bad_state", "Unknown state " + queue_state + "."));
+        }
+        auto list = (*store)->ListScores(state, queue_limit);
+        if (!list.ok()) return Fail(list.status());
+        json out = json::array();
+        for (const auto& sc : *list) {
+          out.push_back(ScoreToJson(sc));
+          if (!queue_opts.json) {
+            std::cout << sc.id << "  " << passback::StateName(sc.state) << "  user=" << sc.user_id << "  "
+                      << (sc.score_given ? std::to_string(*sc.score_given) : "-") << "/"
+                      << (sc.score_maximum ? std::to_string(*sc.score_maximum) : "-") << "  attempts=" << sc.attempts
+                      << (sc.diagnosis.empty() ? "" : "  " + sc.diagnosis) << "\n";
+          }
+        }
+        if (queue_opts.json) std::cout << out.dump(2) << "\n";
+        return kExitOk;
+      }
+      if (queue_retry->parsed()) {
+        if (retry_id.empty() == !retry_all) {
+          return Fail(Error(Code::kInvalidArgument, "queue.bad_retry", "Give a score id or --all-failed (not both)."));
+        }
+        auto n = (*store)->RetryFailed(retry_all ? std::nullopt : std::optional<std::string>(retry_id), now_ms);
+        if (!n.ok()) return Fail(n.status());
+        if (!retry_all && *n == 0) {
+          return Fail(Error(Code::kNotFound, "queue.not_failed", "No failed score " + retry_id + "."));
+        }
+        std::cout << (queue_opts.json ? json{{"requeued", *n}}.dump() : "requeued " + std::to_string(*n)) << "\n";
+        return kExitOk;
+      }
+      auto before = ParseIso8601(purge_before);
+      if (!before) {
+        return Fail(Error(Code::kInvalidArgument, "queue.bad_date", "--delivered-before must be ISO 8601 with a zone."));
+      }
+      auto n = (*store)->PurgeDelivered(std::chrono::duration_cast<std::chrono::milliseconds>(before->time_since_epoch()).count());
+      if (!n.ok()) return Fail(n.status());
+      std::cout << (queue_opts.json ? json{{"purged", *n}}.dump() : "purged " + std::to_string(*n)) << "\n";
+      return kExitOk;
+    });
+  }
+  if (audit_verify->parsed() || audit_export->parsed()) {
+    return with_config(audit_opts, [&](const Config& c) {
+      auto store = OpenStore(c);
+      if (!store.ok()) return Fail(store.status());
+      if (audit_export->parsed() && audit_format != "jsonl" && audit_format != "csv") {
+        return Fail(Error(Code::kInvalidArgument, "audit.bad_format", "--format must be jsonl or csv."));
+      }
+      std::vector<passback::AuditEntry> all;
+      for (int64_t after = 0;;) {
+        auto page = (*store)->ReadAudit(after, 10'000);
+        if (!page.ok()) return Fail(page.status());
+        if (page->empty()) break;
+        after = page->back().seq;
+        all.insert(all.end(), page->begin(), page->end());
+      }
+      if (audit_verify->parsed()) {
+        auto v = passback::VerifyAuditChain(all);
+        if (audit_opts.json) {
+          std::cout << json{{"ok", v.ok}, {"entries", v.entries}, {"first_bad_seq", v.first_bad_seq}, {"problem", v.problem}}.dump()
+                    << "\n";
+        } else if (v.ok) {
+          std::cout << "audit trail intact: " << v.entries << " entries verified\n";
+        } else {
+          std::cout << "AUDIT TRAIL ALTERED: " << v.problem << "\n";
+        }
+        return v.ok ? kExitOk : kExitFailure;
+      }
+      auto csv = [](const std::string& v) {
+        std::string out = "\"";
+        for (char ch : v) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        return out + "\"";
+      };
+      if (audit_format == "csv") std::cout << "seq,at,tenant_id,score_id,event,actor,detail,prev_hash,hash\n";
+      for (const auto& e : all) {
+        std::string at = FormatIso8601Millis(TimePoint(std::chrono::milliseconds(e.at_ms)));
+        if (audit_format == "jsonl") {
+          std::cout << json{{"seq", e.seq}, {"at", at}, {"tenant_id", e.tenant_id}, {"score_id", e.score_id},
+                            {"event", e.event}, {"actor", e.actor}, {"detail", json::parse(e.detail, nullptr, false)},
+                            {"prev_hash", e.prev_hash}, {"hash", e.hash}}
+                           .dump()
+                    << "\n";
+        } else {
+          std::cout << e.seq << "," << at << "," << csv(e.tenant_id) << "," << csv(e.score_id) << "," << csv(e.event)
+                    << "," << csv(e.actor) << "," << csv(e.detail) << "," << e.prev_hash << "," << e.hash << "\n";
+        }
+      }
       return kExitOk;
     });
   }
