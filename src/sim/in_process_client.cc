@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "base/url.h"
+#include "sim/faults.h"
 
 namespace gb::sim {
 
@@ -50,6 +51,10 @@ Result<http::Response> InProcessHttpClient::Send(const http::Request& request,
     } catch (const std::exception&) {
       response = http::Response::Json(500, R"({"error":"internal","message":"Internal error"})");
     }
+  }
+  if (IsDropConnection(response)) {
+    // A simulated dropped connection: the peer closed without answering (faults.h).
+    return Error(Code::kUnavailable, "http.transport", "Connection closed by the server without a response");
   }
   if (response.body.size() > options.max_response_bytes) {
     return Error(Code::kPayloadTooLarge, "http.response_too_large", "Response body too large");

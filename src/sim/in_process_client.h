@@ -2,7 +2,9 @@
 // this process under an origin ("http://sim.test", "http://127.0.0.1:9"). No sockets and no
 // threads: handlers run on the caller's thread. For fast end-to-end tests of whole launches (sim
 // + tool routers driven by LaunchBrowser). Behaves like the server in the ways handlers can see:
-// target in origin-form, Host header, 404/405/413 for unrouted or oversized requests.
+// target in origin-form, Host header, 404/405/413 for unrouted or oversized requests. A response
+// marked as a dropped connection (sim/faults.h) becomes an "http.transport" error, as a real
+// client would see it.
 #pragma once
 
 #include <map>

@@ -6,8 +6,12 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/url.h"
+#include "http/curl/curl_client.h"
+#include "sim/faults.h"
+#include "sim/gradebook.h"
 #include "sim/html.h"
 #include "sim/lti_names.h"
+#include "sim/token_endpoint.h"
 
 namespace gb::sim {
 namespace {
@@ -36,6 +40,7 @@ int64_t LifetimeFor(Profile profile) {
     case Profile::kMoodle: return 60;
     case Profile::kCanvas: return 3600;
     case Profile::kGeneric: return 300;
+    case Profile::kBrightspace: return 300;
   }
   return 300;
 }
@@ -99,6 +104,7 @@ std::string_view ProfileName(Profile profile) {
     case Profile::kGeneric: return "generic";
     case Profile::kMoodle: return "moodle";
     case Profile::kCanvas: return "canvas";
+    case Profile::kBrightspace: return "brightspace";
   }
   return "generic";
 }
@@ -107,6 +113,7 @@ std::optional<Profile> ParseProfile(std::string_view name) {
   if (name == "generic") return Profile::kGeneric;
   if (name == "moodle") return Profile::kMoodle;
   if (name == "canvas") return Profile::kCanvas;
+  if (name == "brightspace") return Profile::kBrightspace;
   return std::nullopt;
 }
 
@@ -117,7 +124,13 @@ Platform::Platform(PlatformOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &SystemClock::Instance()),
       random_(options_.random ? options_.random : &SecureRandom::Instance()),
-      seed_(DefaultSeed()) {}
+      seed_(DefaultSeed()),
+      gradebook_(std::make_unique<Gradebook>(seed_, *clock_)),
+      faults_(std::make_unique<FaultInjector>(*clock_, [this] { return Uniform01(); }, options_.sleep)),
+      tokens_(std::make_unique<AccessTokenStore>()),
+      jtis_(std::make_unique<JtiRegistry>()),
+      tool_jwks_(std::make_unique<ToolJwksCache>(*clock_)),
+      fetch_client_(options_.http_client) {}
 
 Platform::~Platform() = default;
 
@@ -172,6 +185,28 @@ std::string Platform::RandomAlnum(size_t n) const {
 std::string Platform::RandomHex(size_t bytes) const {
   std::lock_guard lock(random_mu_);
   return random_->Hex(bytes);
+}
+
+double Platform::Uniform01() const {
+  std::lock_guard lock(random_mu_);
+  return static_cast<double>(random_->NextU64() >> 11) * 0x1.0p-53;
+}
+
+void Platform::SetHttpClient(http::HttpClient* client) {
+  std::lock_guard lock(fetch_client_mu_);
+  fetch_client_ = client;
+}
+
+http::HttpClient& Platform::FetchClient() {
+  std::lock_guard lock(fetch_client_mu_);
+  if (fetch_client_ == nullptr) {
+    // Tools under development run on http://127.0.0.1:PORT: allow plain http and loopback.
+    http::CurlClientOptions o;
+    o.allow_insecure = true;
+    owned_fetch_client_ = http::MakeCurlHttpClient(o);
+    fetch_client_ = owned_fetch_client_.get();
+  }
+  return *fetch_client_;
 }
 
 std::string Platform::LaunchUrl(const LaunchSpec& launch) const {
@@ -257,6 +292,18 @@ Result<Tool> Platform::RegisterTool(ToolSpec spec) {
       } while (taken(tool.client_id));
       tool.deployment_id = "sim-deployment-" + RandomHex(4);
       break;
+    case Profile::kBrightspace: {
+      auto guid = [this] {
+        std::string h = RandomHex(16);
+        return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+               h.substr(20, 12);
+      };
+      do {
+        tool.client_id = guid();
+      } while (taken(tool.client_id));
+      tool.deployment_id = guid();
+      break;
+    }
   }
   tools_.push_back(tool);
   return tool;
@@ -357,7 +404,7 @@ http::Response Platform::HandleRegisterTool(const http::Request& request) {
   if (!error.empty()) return JsonError(400, "invalid_request", error);
   if (!profile.empty()) {
     auto p = ParseProfile(profile);
-    if (!p) return JsonError(400, "invalid_request", "profile must be canvas, moodle or generic");
+    if (!p) return JsonError(400, "invalid_request", "profile must be canvas, moodle, brightspace or generic");
     spec.profile = *p;
   }
   auto tool = RegisterTool(std::move(spec));
@@ -476,6 +523,10 @@ Result<json> Platform::BuildClaims(const LaunchSpec& launch, std::string_view no
       platform.update({{"name", "Gradebridge Platform Simulator"},
                        {"product_family_code", "gradebridge-sim"}, {"version", "0.1.0"}});
       break;
+    case Profile::kBrightspace:
+      platform.update({{"name", "Gradebridge Simulated Brightspace"}, {"product_family_code", "desire2learn"},
+                       {"version", "20.24.10"}});
+      break;
   }
   c[lti::kClaimToolPlatform] = platform;
   c[lti::kClaimLaunchPresentation] = {{"document_target", "iframe"}, {"return_url", ReturnUrl()}, {"locale", "en"}};
@@ -496,7 +547,10 @@ Result<json> Platform::BuildClaims(const LaunchSpec& launch, std::string_view no
   json ags = {{"scope", json::array({lti::kScopeLineItem, lti::kScopeLineItemReadOnly,
                                      lti::kScopeResultReadOnly, lti::kScopeScore})},
               {"lineitems", LineItemsUrl(*tool)}};
-  if (link && !link->line_item_id.empty()) ags["lineitem"] = LineItemUrl(*tool, link->line_item_id);
+  // D2L gives LTI 1.3 links no grade item: the tool must create its line item itself.
+  if (link && !link->line_item_id.empty() && profile != Profile::kBrightspace) {
+    ags["lineitem"] = LineItemUrl(*tool, link->line_item_id);
+  }
   c[lti::kClaimAgsEndpoint] = ags;
   c[lti::kClaimNrps] = {{"context_memberships_url", MembershipsUrl(*tool)},
                         {"service_versions", json::array({"2.0"})}};
@@ -754,6 +808,15 @@ http::Response Platform::HandleLaunch(const http::Request& request) {
                 {"canvas_region", "us-east-1"}};
       break;
     }
+    case Profile::kBrightspace:
+      message_hint = "d2l-" + RandomHex(16);
+      fields = {{"iss", issuer()},
+                {"login_hint", login_hint},
+                {"target_link_uri", target},
+                {"lti_message_hint", message_hint},
+                {"client_id", tool->client_id},
+                {"lti_deployment_id", tool->deployment_id}};
+      break;
     case Profile::kGeneric:
       method = "get";
       message_hint = "sim-" + RandomHex(16);
@@ -947,8 +1010,9 @@ http::Response Platform::HandleHome(const http::Request&) const {
     b += "<li><code>" + HtmlEscape(l.id) + "</code> " + HtmlEscape(l.title) +
          (l.line_item_id.empty() ? std::string() : " (line item " + HtmlEscape(l.line_item_id) + ")") + "</li>";
   }
-  b += "</ul>\n<p>JSON: <a href=\"/sim/api/tools\">tools</a>, <a href=\"/sim/api/users\">users</a>, "
-       "<a href=\"/sim/api/courses\">courses</a></p>";
+  b += "</ul>\n<p><a href=\"/sim/gradebook\">Gradebook</a>. JSON: <a href=\"/sim/api/tools\">tools</a>, "
+       "<a href=\"/sim/api/users\">users</a>, <a href=\"/sim/api/courses\">courses</a>, "
+       "<a href=\"/sim/api/gradebook\">gradebook</a>, <a href=\"/sim/api/faults\">faults</a></p>";
   return http::Response::Html(200, SimplePage("gradebridge platform simulator", b));
 }
 
@@ -970,6 +1034,17 @@ void Platform::AddRoutes(server::Router& router) {
   router.Add("GET", "/sim/auth", [this](const http::Request& r) { return HandleAuth(r); });
   router.Add("POST", "/sim/auth", [this](const http::Request& r) { return HandleAuth(r); });
   router.Add("GET", "/sim/return", [this](const http::Request& r) { return HandleReturn(r); });
+
+  // Part 2. AGS takes every method under the courses prefix and answers 404/405 itself, per
+  // profile (Moodle's router answers 400 "No handler found" before it looks at methods).
+  router.Add("POST", "/sim/token", [this](const http::Request& r) { return HandleToken(r); });
+  for (const char* method : {"GET", "POST", "PUT", "DELETE", "PATCH"}) {
+    router.AddPrefix(method, "/sim/api/lti/courses/", [this](const http::Request& r) { return HandleAgs(r); });
+  }
+  router.Add("GET", "/sim/gradebook", [this](const http::Request& r) { return HandleGradebookPage(r); });
+  router.Add("GET", "/sim/api/gradebook", [this](const http::Request& r) { return HandleGradebookJson(r); });
+  router.Add("GET", "/sim/api/faults", [this](const http::Request& r) { return HandleGetFaults(r); });
+  router.Add("POST", "/sim/api/faults", [this](const http::Request& r) { return HandleSetFaults(r); });
 }
 
 }  // namespace gb::sim

@@ -12,6 +12,10 @@
 //   GET  /sim/launch           starts a launch: auto-submitting third-party-initiated login form
 //   GET|POST /sim/auth         OIDC authorization endpoint (strict), answers with a form_post
 //   GET  /sim/return           launch_presentation.return_url target (shows lti_msg/lti_errormsg)
+//   POST /sim/token            OAuth 2.0 token endpoint (client_credentials + JWT assertion)
+//   *    /sim/api/lti/courses/<course>/line_items[/<id>[/scores|/results[/<n>]]]   AGS
+//   GET  /sim/gradebook        human gradebook;  GET /sim/api/gradebook  the same as JSON
+//   GET|POST /sim/api/faults   fault injection for the token endpoint and AGS (faults.h)
 //
 // Thread-safe: handlers may run on several server threads at once.
 #pragma once
@@ -27,6 +31,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +39,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "base/status.h"
+#include "http/client.h"
 #include "http/message.h"
 #include "jose/jose.h"
 #include "server/router.h"
@@ -41,6 +47,12 @@
 #include "sim/seed.h"
 
 namespace gb::sim {
+
+class AccessTokenStore;
+class FaultInjector;
+class Gradebook;
+class JtiRegistry;
+class ToolJwksCache;
 
 // Which real platform a registered tool's launches imitate.
 //   moodle:  client_id 15 random alphanumerics, deployment "1", "2"…; login is a form POST with
@@ -51,7 +63,12 @@ namespace gb::sim {
 //            lti_message_hint; aud string + azp; exp = iat+3600; system role User; custom values
 //            as strings; vendor claims (https://www.instructure.com/placement, lti1p1, errors).
 //   generic: a plain spec-shaped platform; login is a GET (query string); exp = iat+300.
-enum class Profile { kGeneric, kMoodle, kCanvas };
+//   brightspace: D2L-shaped: GUID client and deployment ids; login form POST; exp = iat+300;
+//            client assertions must carry the fixed aud https://api.brightspace.com/auth/token
+//            (a string; an array is refused); no `lineitem` in launches (1.3 links get no grade
+//            item: the tool creates its own); line item pages of up to 200.
+// Service-side (token endpoint, AGS) rules per profile: docs/simulator.md.
+enum class Profile { kGeneric, kMoodle, kCanvas, kBrightspace };
 std::string_view ProfileName(Profile profile);
 std::optional<Profile> ParseProfile(std::string_view name);
 
@@ -89,6 +106,11 @@ struct PlatformOptions {
   std::string second_key_pem;    // the published but unused key; empty: a fresh one
   std::chrono::seconds pending_launch_ttl{600};
   size_t max_pending_launches = 10'000;
+  // Fetches tools' JWKS for the token endpoint; must outlive the Platform. Null: the Platform
+  // makes its own libcurl client with allow_insecure (tools run on http://127.0.0.1 locally).
+  http::HttpClient* http_client = nullptr;
+  // How injected latency waits (tests record instead of sleeping). Null: sleep_for.
+  std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 class Platform {
@@ -112,6 +134,7 @@ class Platform {
   std::vector<Tool> tools() const;
   std::optional<Tool> FindTool(std::string_view client_id) const;
   const Seed& seed() const { return seed_; }
+  const Clock& clock() const { return *clock_; }
 
   // Keys.
   std::string JwksJson() const;
@@ -152,6 +175,22 @@ class Platform {
   // Number of launches waiting for their authentication request (tests).
   size_t pending_launches() const;
 
+  // Part 2: token endpoint, AGS, gradebook, faults.
+  http::Response HandleToken(const http::Request& request);          // POST /sim/token
+  http::Response HandleAgs(const http::Request& request);            // /sim/api/lti/courses/...
+  http::Response HandleGradebookPage(const http::Request& request) const;  // GET /sim/gradebook
+  http::Response HandleGradebookJson(const http::Request& request) const;  // GET /sim/api/gradebook
+  http::Response HandleGetFaults(const http::Request& request) const;      // GET /sim/api/faults
+  http::Response HandleSetFaults(const http::Request& request);            // POST /sim/api/faults
+
+  // Replaces the client used to fetch tool JWKS (before serving requests).
+  void SetHttpClient(http::HttpClient* client);
+  Gradebook& gradebook() { return *gradebook_; }
+  const Gradebook& gradebook() const { return *gradebook_; }
+  FaultInjector& faults() { return *faults_; }
+  AccessTokenStore& access_tokens() { return *tokens_; }
+  ToolJwksCache& tool_jwks() { return *tool_jwks_; }
+
  private:
   struct PendingLaunch {
     LaunchSpec spec;
@@ -167,6 +206,8 @@ class Platform {
   std::string RandomHex(size_t bytes) const;
   void PurgePendingLocked(int64_t now);
   Result<std::string> CanvasMessageHint(const LaunchSpec& launch) const;
+  double Uniform01() const;
+  http::HttpClient& FetchClient();
 
   PlatformOptions options_;
   const Clock* clock_;
@@ -195,6 +236,16 @@ class Platform {
   std::unordered_map<std::string, PendingLaunch> pending_;
   std::deque<std::pair<std::string, uint64_t>> pending_order_;
   uint64_t next_seq_ = 1;
+
+  // Part 2 state (each thread-safe on its own).
+  std::unique_ptr<Gradebook> gradebook_;
+  std::unique_ptr<FaultInjector> faults_;
+  std::unique_ptr<AccessTokenStore> tokens_;
+  std::unique_ptr<JtiRegistry> jtis_;
+  std::unique_ptr<ToolJwksCache> tool_jwks_;
+  std::mutex fetch_client_mu_;
+  http::HttpClient* fetch_client_ = nullptr;
+  std::unique_ptr<http::HttpClient> owned_fetch_client_;
 };
 
 }  // namespace gb::sim

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "base/status.h"
+#include "http/client.h"
 #include "sim/platform.h"
 
 namespace gb::sim {
@@ -30,6 +31,9 @@ struct SimOptions {
   Random* random = nullptr;
   std::string signing_key_pem;
   std::string second_key_pem;
+  // Fetches tools' JWKS for the token endpoint; must outlive the simulator. Null: a libcurl
+  // client that allows http:// and loopback (tools under development run on 127.0.0.1).
+  http::HttpClient* http_client = nullptr;
 };
 
 class Simulator {

@@ -6,7 +6,10 @@
 #include "http/curl/curl_client.h"
 #include "server/http_server.h"
 #include "sim/browser.h"
+#include "sim/faults.h"
+#include "sim/lti_names.h"
 #include "sim/test_util.h"
+#include "sim/token_endpoint.h"
 
 namespace gb::sim {
 namespace {
@@ -110,6 +113,80 @@ TEST(Simulator, LaunchEndToEndOverHttp) {
     ASSERT_TRUE(resp.ok());
     EXPECT_EQ(resp->status, 200) << path;
   }
+  tool_server.Stop();
+  tool_server.Join();
+  sim.Stop();
+}
+
+// Token endpoint and AGS over real sockets: the simulator fetches the tool's JWKS from the tool's
+// own server with its libcurl client (http://127.0.0.1 allowed), issues a token, takes a score.
+TEST(Simulator, TokenAndScoreOverHttp) {
+  Simulator sim(TestOptions());
+  ASSERT_TRUE(sim.Start().ok());
+  testing::FakeTool tool;
+  server::ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.threads = 1;
+  so.access_log = false;
+  server::HttpServer tool_server(so, tool.router());
+  ASSERT_TRUE(tool_server.Start().ok());
+  tool.set_origin("http://127.0.0.1:" + std::to_string(tool_server.port()));
+  tool_server.RunInBackground();
+  auto registered = sim.platform().RegisterTool(tool.Spec(Profile::kMoodle));
+  ASSERT_TRUE(registered.ok());
+
+  http::CurlClientOptions co;
+  co.allow_insecure = true;
+  auto client = http::MakeCurlHttpClient(co);
+  auto send = [&](std::string method, std::string url, std::string body, std::string type, std::string token = "") {
+    http::Request r;
+    r.method = std::move(method);
+    r.url = std::move(url);
+    r.body = std::move(body);
+    if (!type.empty()) r.headers.Add("Content-Type", type);
+    if (!token.empty()) r.headers.Add("Authorization", "Bearer " + token);
+    return client->Send(r);
+  };
+
+  int64_t now = SystemClock::Instance().NowSeconds();
+  json claims = {{"iss", registered->client_id}, {"sub", registered->client_id}, {"aud", sim.platform().TokenUrl()},
+                 {"iat", now}, {"exp", now + 300}, {"jti", "over-http-1"}};
+  auto assertion = jose::SignJwt(claims, tool.key(), tool.kid());
+  ASSERT_TRUE(assertion.ok());
+  auto token_resp = send("POST", sim.platform().TokenUrl(),
+                         EncodeForm({{"grant_type", "client_credentials"},
+                                     {"client_assertion_type", kClientAssertionType},
+                                     {"client_assertion", *assertion},
+                                     {"scope", lti::kScopeScore}}),
+                         "application/x-www-form-urlencoded");
+  ASSERT_TRUE(token_resp.ok()) << token_resp.status().ToString();
+  ASSERT_EQ(token_resp->status, 200) << token_resp->body;
+  EXPECT_EQ(tool.jwks_fetches.load(), 1);
+  std::string token = json::parse(token_resp->body)["access_token"];
+
+  auto item = Url::Parse(sim.platform().LineItemUrl(*registered, "1"));
+  ASSERT_TRUE(item.ok());
+  json score = {{"userId", "learner1"}, {"scoreGiven", 9}, {"scoreMaximum", 10}, {"activityProgress", "Completed"},
+                {"gradingProgress", "FullyGraded"}, {"timestamp", "2026-03-01T10:00:00.000Z"}};
+  auto posted = send("POST", item->WithPathSuffix("/scores"), score.dump(), "application/vnd.ims.lis.v1.score+json",
+                     token);
+  ASSERT_TRUE(posted.ok());
+  EXPECT_EQ(posted->status, 200) << posted->body;
+  EXPECT_EQ(posted->body, "");
+
+  auto book = send("GET", sim.base_url() + "/sim/api/gradebook", "", "");
+  ASSERT_TRUE(book.ok());
+  EXPECT_EQ(json::parse(book->body)["line_items"][0]["results"]["learner1"]["resultScore"], 9);
+
+  // HttpServer cannot drop a connection yet: a dropped-connection fault arrives as the marked 502.
+  auto set = send("POST", sim.base_url() + "/sim/api/faults", R"({"drop_probability": 1})", "application/json");
+  ASSERT_TRUE(set.ok());
+  auto dropped = send("POST", item->WithPathSuffix("/scores"), score.dump(), "application/vnd.ims.lis.v1.score+json",
+                      token);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(dropped->status, 502);
+  EXPECT_TRUE(dropped->headers.Has(kDropConnectionHeader));
+
   tool_server.Stop();
   tool_server.Join();
   sim.Stop();

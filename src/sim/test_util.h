@@ -1,6 +1,7 @@
 // Test helpers for sim_test (header-only; not part of the library).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,12 +12,15 @@
 
 #include <gtest/gtest.h>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "base/url.h"
 #include "jose/jose.h"
 #include "server/router.h"
 #include "sim/in_process_client.h"
+#include "sim/lti_names.h"
 #include "sim/platform.h"
+#include "sim/token_endpoint.h"
 
 namespace gb::sim::testing {
 
@@ -27,6 +31,19 @@ inline const std::pair<std::string, std::string>& TestKeyPems() {
     auto b = jose::RsaPrivateKey::Generate(2048);
     if (!a.ok() || !b.ok()) return std::pair<std::string, std::string>();
     return std::make_pair(a->ToPem(), b->ToPem());
+  }();
+  return keys;
+}
+
+// The fake tool's own signing keys (its client assertions), generated once per test binary.
+inline const std::vector<std::string>& ToolKeyPems() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> out;
+    for (int i = 0; i < 2; ++i) {
+      auto k = jose::RsaPrivateKey::Generate(2048);
+      if (k.ok()) out.push_back(k->ToPem());
+    }
+    return out;
   }();
   return keys;
 }
@@ -54,7 +71,22 @@ class FakeTool {
     router_.Add("GET", "/lti/login", [this](const http::Request& r) { return Login(r); });
     router_.Add("POST", "/lti/login", [this](const http::Request& r) { return Login(r); });
     router_.Add("POST", "/lti/launch", [this](const http::Request& r) { return LaunchPost(r); });
+    router_.Add("GET", "/.well-known/jwks.json", [this](const http::Request&) { return Jwks(); });
+    if (ToolKeyPems().size() == 2) {
+      for (const auto& pem : ToolKeyPems()) {
+        auto k = jose::RsaPrivateKey::FromPem(pem);
+        if (k.ok()) keys_.push_back(*k);
+      }
+    }
   }
+
+  // The key the tool signs assertions with, and its kid ("tool-key-<n>"); rotating switches to
+  // the other key (published from then on, the old one withdrawn).
+  const jose::RsaPrivateKey& key() const { return keys_.at(active_key_); }
+  std::string kid() const { return "tool-key-" + std::to_string(active_key_); }
+  void RotateKey() { active_key_ = 1 - active_key_; }
+  std::atomic<int> jwks_fetches{0};
+  int jwks_status = 200;
 
   const std::string& origin() const { return origin_; }
   void set_origin(std::string origin) { origin_ = std::move(origin); }  // before any request
@@ -143,9 +175,18 @@ class FakeTool {
     return http::Response::Redirect(target_url() + "?launch=" + std::to_string(id_tokens.size()), 303);
   }
 
+  http::Response Jwks() {
+    ++jwks_fetches;
+    if (jwks_status != 200) return http::Response::Text(jwks_status, "unavailable");
+    nlohmann::json keys = nlohmann::json::array({key().PublicKey().ToJwk(kid())});
+    return http::Response::Json(200, nlohmann::json{{"keys", keys}}.dump());
+  }
+
   std::string origin_;
   server::Router router_;
   int counter_ = 0;
+  std::vector<jose::RsaPrivateKey> keys_;
+  int active_key_ = 0;
 };
 
 // Sim + fake tool wired through an InProcessHttpClient. Both on loopback, different ports: the
@@ -179,6 +220,130 @@ struct InProcessWorld {
   FakeTool tool;
   InProcessHttpClient client;
   Tool registered;
+};
+
+// Client assertions and service calls on top of an InProcessWorld: the platform fetches the
+// fake tool's JWKS through the in-process client. Time comes from `clock` (a FakeClock).
+inline const std::vector<std::string>& AllServiceScopes() {
+  static const std::vector<std::string> scopes = {lti::kScopeLineItem, lti::kScopeLineItemReadOnly,
+                                                  lti::kScopeResultReadOnly, lti::kScopeScore};
+  return scopes;
+}
+
+struct ServiceWorld {
+  explicit ServiceWorld(Profile profile = Profile::kGeneric) : world(profile, &clock) {
+    world.platform->SetHttpClient(&world.client);
+  }
+
+  Platform& platform() { return *world.platform; }
+  const Tool& tool() const { return world.registered; }
+  std::string client_id() const { return world.registered.client_id; }
+
+  // The audience this profile wants.
+  std::string Audience() const {
+    return world.registered.spec.profile == Profile::kBrightspace ? std::string(kBrightspaceAudience)
+                                                                  : world.platform->TokenUrl();
+  }
+  // Correct assertion claims for `client`; `patch` members replace them (null removes).
+  nlohmann::json Claims(const nlohmann::json& patch = nlohmann::json::object(), std::string client = "") {
+    if (client.empty()) client = client_id();
+    int64_t now = clock.NowSeconds();
+    nlohmann::json c = {{"iss", client},
+                        {"sub", client},
+                        {"aud", Audience()},
+                        {"iat", now},
+                        {"exp", now + 300},
+                        {"jti", "jti-" + std::to_string(++jti_counter)},
+                        {lti::kClaimDeploymentId, world.registered.deployment_id}};
+    for (const auto& [k, v] : patch.items()) {
+      if (v.is_null()) {
+        c.erase(k);
+      } else {
+        c[k] = v;
+      }
+    }
+    return c;
+  }
+  std::string Sign(const nlohmann::json& claims, std::string kid = "") {
+    auto jwt = jose::SignJwt(claims, world.tool.key(), kid.empty() ? world.tool.kid() : kid);
+    EXPECT_TRUE(jwt.ok()) << jwt.status().ToString();
+    return jwt.ok() ? *jwt : "";
+  }
+  std::string Assertion(const nlohmann::json& patch = nlohmann::json::object()) { return Sign(Claims(patch)); }
+
+  http::Response Post(const std::string& path_or_url, const std::string& body, const std::string& content_type,
+                      http::Headers extra = {}) {
+    http::Request r;
+    r.method = "POST";
+    r.url = path_or_url.rfind("http", 0) == 0 ? path_or_url : std::string(kSimOrigin) + path_or_url;
+    r.body = body;
+    if (!content_type.empty()) r.headers.Add("Content-Type", content_type);
+    for (const auto& [k, v] : extra.entries()) r.headers.Add(k, v);
+    auto resp = world.client.Send(r);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? *resp : http::Response{};
+  }
+  http::Response TokenRequest(const std::string& assertion, const std::string& scope,
+                              FormFields extra = {}) {
+    FormFields f = {{"grant_type", "client_credentials"},
+                    {"client_assertion_type", kClientAssertionType},
+                    {"client_assertion", assertion},
+                    {"scope", scope}};
+    f.insert(f.end(), extra.begin(), extra.end());
+    return Post("/sim/token", EncodeForm(f), "application/x-www-form-urlencoded");
+  }
+  // A fresh access token for `scopes` (all four AGS scopes by default).
+  std::string Token(std::vector<std::string> scopes = AllServiceScopes()) {
+    std::string scope;
+    for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
+    auto resp = TokenRequest(Assertion(), scope);
+    EXPECT_EQ(resp.status, 200) << resp.body;
+    auto j = nlohmann::json::parse(resp.body, nullptr, false);
+    return j.is_object() ? j.value("access_token", "") : "";
+  }
+  const std::string& token() {
+    if (token_.empty()) token_ = Token();
+    return token_;
+  }
+
+  // A service call with a bearer token ("" = none).
+  http::Response Call(const std::string& method, const std::string& url, const std::string& token,
+                      const std::string& body = "", const std::string& content_type = "",
+                      const std::string& accept = "") {
+    http::Request r;
+    r.method = method;
+    r.url = url;
+    r.body = body;
+    if (!token.empty()) r.headers.Add("Authorization", "Bearer " + token);
+    if (!content_type.empty()) r.headers.Add("Content-Type", content_type);
+    if (!accept.empty()) r.headers.Add("Accept", accept);
+    auto resp = world.client.Send(r);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? *resp : http::Response{};
+  }
+  Result<http::Response> RawCall(const std::string& method, const std::string& url, const std::string& token) {
+    http::Request r;
+    r.method = method;
+    r.url = url;
+    if (!token.empty()) r.headers.Add("Authorization", "Bearer " + token);
+    return world.client.Send(r);
+  }
+
+  std::string LineItemsUrl() const { return world.platform->LineItemsUrl(world.registered); }
+  std::string LineItemUrl(const std::string& id) const { return world.platform->LineItemUrl(world.registered, id); }
+  // "<line item>/scores" with the query kept at the end (Moodle's ?type_id=).
+  static std::string Sub(const std::string& item_url, std::string_view suffix) {
+    auto u = Url::Parse(item_url);
+    EXPECT_TRUE(u.ok());
+    return u.ok() ? u->WithPathSuffix(suffix) : "";
+  }
+
+  FakeClock clock;
+  InProcessWorld world;
+  int jti_counter = 0;
+
+ private:
+  std::string token_;
 };
 
 }  // namespace gb::sim::testing
