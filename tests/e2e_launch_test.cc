@@ -21,8 +21,9 @@ std::string ReasonIn(const std::string& html) {
 }
 
 E2eEnvironment& E2eEnvironment::Get() {
-  static E2eEnvironment* env = new E2eEnvironment();
-  return *env;
+  // Destroyed at exit: the child servers are stopped and the temporary directory removed.
+  static E2eEnvironment env;
+  return env;
 }
 
 E2eEnvironment::E2eEnvironment() {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return result;
   pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
@@ -83,6 +85,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path) : log_path_(log_path) {
   pid_ = fork();
   if (pid_ == 0) {
+    // If the test process dies (crash, timeout kill), take the servers with it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
