@@ -25,7 +25,7 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view context) {
 void Statement::BindText(int index, std::string_view value) {
   // A null data pointer would bind SQL NULL; an empty string_view may have one.
   const char* data = value.data() ? value.data() : "";
-  sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8);
+  sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
 void Statement::BindTextOrNull(int index, std::string_view value) {
@@ -40,7 +40,7 @@ void Statement::BindBlob(int index, std::string_view value) {
   if (value.empty()) {
     sqlite3_bind_zeroblob(stmt_, index, 0);
   } else {
-    sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT);
   }
 }
 

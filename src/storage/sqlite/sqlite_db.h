@@ -33,8 +33,9 @@ inline bool IsUniqueViolation(int rc) {
 }
 
 // A borrowed, cached prepared statement. Reset (and its bindings cleared) when this goes out of
-// scope, so no statement keeps a read snapshot open between calls. Text and blobs are bound
-// without copying (SQLITE_STATIC): the bound data must outlive this object.
+// scope, so no statement keeps a read snapshot open between calls. Text and blobs are copied
+// when bound (SQLITE_TRANSIENT), so binding a temporary (BindText(1, SomeString())) is safe; the
+// copy is negligible next to the system calls of a write.
 class Statement {
  public:
   Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
