@@ -38,10 +38,16 @@ class E2eEnvironment {
   sim::LaunchOutcome Launch(const std::string& url, sim::LaunchBrowserOptions options = {});
   http::Response Get(const std::string& url, const std::string& bearer = "");
 
+  // Kills `serve` with SIGKILL — no drain, no clean shutdown — and starts it again on the same port
+  // and database: a crashed node coming back. False (with a test failure) if it does not return.
+  bool CrashAndRestartServer();
+  static constexpr int kLearners = 40;  // the simulator's course has learner1..learner40
+
  private:
   E2eEnvironment();
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<ChildProcess> sim_, gb_;
+  int gb_port_ = 0;
 };
 
 // The reason code a rejection page carries ("launch.bad_signature"), or "" if none.

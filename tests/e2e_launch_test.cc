@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <regex>
 
 #include "base/strings.h"
@@ -36,7 +37,8 @@ E2eEnvironment::E2eEnvironment() {
   client = http::MakeCurlHttpClient(copts);
 
   sim_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{GradebridgeBinary(), "sim", "--listen", "127.0.0.1:0", "--port-file", d + "/sim.port"},
+      std::vector<std::string>{GradebridgeBinary(), "sim", "--listen", "127.0.0.1:0", "--port-file", d + "/sim.port",
+                               "--threads", "16", "--learners", std::to_string(kLearners)},
       d + "/sim.log");
   gb_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{GradebridgeBinary(), "serve", "--listen", "127.0.0.1:0", "--port-file", d + "/gb.port",
@@ -50,6 +52,7 @@ E2eEnvironment::E2eEnvironment() {
   }
   sim_url = "http://127.0.0.1:" + std::to_string(sim_port);
   gb_url = "http://127.0.0.1:" + std::to_string(gb_port);
+  gb_port_ = gb_port;
   tool_target = "http://127.0.0.1:9/tool/start";
 
   auto tenant = Cli({"tenant", "add", "school-a", "--json"});
@@ -100,6 +103,22 @@ E2eEnvironment::E2eEnvironment() {
   };
   canvas = register_tool("canvas", true);
   moodle = register_tool("moodle", false);
+}
+
+bool E2eEnvironment::CrashAndRestartServer() {
+  const std::string& d = dir_->path();
+  gb_->Stop(SIGKILL);
+  std::remove((d + "/gb.port").c_str());
+  gb_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{GradebridgeBinary(), "serve", "--listen", "127.0.0.1:" + std::to_string(gb_port_),
+                               "--port-file", d + "/gb.port", "--database", db, "--data-key-file", data_key,
+                               "--dev-mode", "true", "--threads", "2"},
+      d + "/gb.log");
+  if (WaitForPortFile(d + "/gb.port") != gb_port_) {
+    ADD_FAILURE() << "serve did not come back on port " << gb_port_ << "\n" << gb_->Log();
+    return false;
+  }
+  return true;
 }
 
 CommandResult E2eEnvironment::Cli(std::vector<std::string> args) {

@@ -2,6 +2,9 @@
 // idempotent, validated, and confined to the caller's tenant and registered hosts.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "base/strings.h"
 #include "e2e_fixture.h"
 
@@ -78,14 +81,33 @@ TEST_F(ScoreE2eTest, AScoreForALaunchIsAcceptedDurablyAndIdempotently) {
 
 TEST_F(ScoreE2eTest, ANewerScoreSupersedesAQueuedOne) {
   auto launch = LaunchAs("learner2");
+  // Keep the first score waiting in the queue: the platform throttles everything for a while.
+  auto throttle = [&](const nlohmann::json& faults) {
+    http::Request req;
+    req.method = "POST";
+    req.url = env.sim_url + "/sim/api/faults";
+    req.headers.Set("Content-Type", "application/json");
+    req.body = faults.dump();
+    ASSERT_EQ(env.client->Send(req)->status, 200);
+  };
+  throttle({{"error_429_probability", 1.0}, {"retry_after_seconds", 5}});
   auto a = Post({{"launch_id", launch["id"]}, {"score_given", 3}, {"score_maximum", 10},
                  {"timestamp", "2026-11-25T08:00:00.000Z"}},
                 env.api_key);
+  ASSERT_EQ(a.status, 202);
+  // Wait until the first attempt was throttled and the score is back in the queue.
+  std::string a_path = env.gb_url + "/api/v1/scores/" + nlohmann::json::parse(a.body)["id"].get<std::string>();
+  for (int i = 0; i < 200; ++i) {
+    auto st = nlohmann::json::parse(env.Get(a_path, env.api_key).body);
+    if (st["status"] == "queued" && st["last_platform_status"] == 429) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
   auto b = Post({{"launch_id", launch["id"]}, {"score_given", 9}, {"score_maximum", 10},
                  {"timestamp", "2026-11-25T08:05:00.000Z"}},
                 env.api_key);
   ASSERT_EQ(a.status, 202);
   ASSERT_EQ(b.status, 202);
+  throttle({{"reset", true}});
   auto a_id = nlohmann::json::parse(a.body)["id"].get<std::string>();
   auto b_json = nlohmann::json::parse(b.body);
   ASSERT_TRUE(b_json.contains("supersedes")) << b.body;

@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <functional>
 
@@ -77,6 +79,10 @@ const std::vector<std::pair<std::string, Setter>>& Table() {
       {"max_id_token_bytes", IntSetter("max_id_token_bytes", &Config::max_id_token_bytes, 1024, 1 << 20)},
       {"key_overlap_hours", IntSetter("key_overlap_hours", &Config::key_overlap_hours, 0, 24 * 365)},
       {"port_file", StringSetter(&Config::port_file)},
+      {"node_id", StringSetter(&Config::node_id)},
+      {"passback_workers", IntSetter("passback_workers", &Config::passback_workers, 0, 1024)},
+      {"passback_max_attempts", IntSetter("passback_max_attempts", &Config::passback_max_attempts, 1, 100)},
+      {"passback_lease_seconds", IntSetter("passback_lease_seconds", &Config::passback_lease_seconds, 10, 3600)},
   };
   return table;
 }
@@ -105,6 +111,13 @@ const std::vector<std::string>& ConfigKeys() {
     return k;
   }();
   return keys;
+}
+
+std::string Config::EffectiveNodeId() const {
+  if (!node_id.empty()) return node_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "node";
+  return host;
 }
 
 Result<std::string> Config::SqlitePath() const {

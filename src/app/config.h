@@ -29,6 +29,15 @@ struct Config {
   int key_overlap_hours = 72;
   std::string port_file;  // if set, the bound port is written there (tests, port 0)
 
+  // Grade passback (docs/passback.md). node_id names this node's leases: it must be unique among
+  // nodes sharing a database and stable across restarts (a restarted node reclaims its own
+  // interrupted deliveries at once). Default: the host name.
+  std::string node_id;
+  int passback_workers = 64;       // concurrent deliveries; 0 = intake only, no delivery (maintenance)
+  int passback_max_attempts = 6;   // 1 + 5 retries for transient failures
+  int passback_lease_seconds = 120;
+  std::string EffectiveNodeId() const;
+
   // Path of the SQLite file from `database` ("sqlite:PATH"); error for other schemes.
   Result<std::string> SqlitePath() const;
   std::string EffectivePublicUrl() const;

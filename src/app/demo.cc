@@ -3,9 +3,12 @@
 // administrator would, then plays the browser for several launches and prints what happened.
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -13,8 +16,10 @@
 #include "app/commands.h"
 #include "app/sim_command.h"
 #include "app/tool_app.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "base/time_util.h"
 #include "http/curl/curl_client.h"
 #include "server/http_server.h"
 #include "sim/browser.h"
@@ -68,6 +73,12 @@ class DemoTool {
   std::mutex mu_;
   std::vector<json> redeemed_;
 };
+
+std::string FormatNumber(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
 
 std::string Pad(std::string s, size_t n) {
   if (s.size() < n) s.append(n - s.size(), ' ');
@@ -240,7 +251,98 @@ int RunDemo(const Config& base_config, bool keep_running) {
               << Pad(l["context"].is_object() ? l["context"].value("title", "") : "", 28)
               << (l["resource_link"].is_object() ? l["resource_link"].value("title", "") : "") << "\n";
   }
-  std::cout << "\n" << (unexpected == 0 ? "demo complete: every launch behaved as expected\n"
+
+  // 8. The tool grades: scores through POST /api/v1/scores, by an AI grader and by a teacher,
+  // including a correction and a score for the essay, whose column gradebridge creates.
+  std::cout << "\n[8] the tool submits scores (POST /api/v1/scores), gradebridge delivers them through AGS\n";
+  auto api = [&](const std::string& method, const std::string& path, const std::string& body) {
+    http::Request r;
+    r.method = method;
+    r.url = gb + path;
+    r.headers.Set("Authorization", "Bearer " + tenant->api_key);
+    if (!body.empty()) r.headers.Set("Content-Type", "application/json");
+    r.body = body;
+    return client->Send(r);
+  };
+  struct Grade {
+    std::string user, link;
+    double given, maximum;
+    json graded_by;
+  };
+  std::vector<Grade> grades = {
+      {"learner1", "rl-quiz-1", 27, 40, {{"kind", "ai"}, {"id", "quiz-engine"}, {"model", "grader-2026-11"}}},
+      {"learner2", "rl-essay", 8, 10, {{"kind", "ai"}, {"id", "essay-engine"}, {"model", "grader-2026-11"}}},
+      {"learner1", "rl-quiz-1", 35, 40, {{"kind", "human"}, {"id", "instructor"}}},  // a teacher's correction
+  };
+  std::vector<std::pair<std::string, std::string>> submitted;  // id, label
+  int64_t second = 0;
+  for (const auto& g : grades) {
+    std::string launch_id;
+    for (const auto& l : demo_tool.redeemed()) {
+      if (l["user"].value("id", "") == g.user && l["resource_link"].is_object() &&
+          l["resource_link"].value("id", "") == g.link) {
+        launch_id = l.value("id", "");
+      }
+    }
+    if (launch_id.empty()) return fail(Error(Code::kInternal, "demo.no_launch", "no launch for " + g.user));
+    json body = {{"launch_id", launch_id},
+                 {"score_given", g.given},
+                 {"score_maximum", g.maximum},
+                 {"graded_by", g.graded_by},
+                 {"timestamp", FormatIso8601Millis(SystemClock::Instance().Now() + std::chrono::seconds(second++))}};
+    auto resp = api("POST", "/api/v1/scores", body.dump());
+    if (!resp.ok() || resp->status != 202) {
+      return fail(resp.ok() ? Error(Code::kInternal, "demo.score_refused", resp->body) : resp.status());
+    }
+    std::string id = json::parse(resp->body).value("id", "");
+    std::string label = g.user + " " + g.link + " " + FormatNumber(g.given) + "/" + FormatNumber(g.maximum) + " by " +
+                        g.graded_by.value("kind", "") + ":" + g.graded_by.value("id", "");
+    submitted.emplace_back(id, label);
+  }
+  int undelivered = 0;
+  for (const auto& [id, label] : submitted) {
+    json status;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto resp = api("GET", "/api/v1/scores/" + id, "");
+      if (resp.ok() && resp->status == 200) status = json::parse(resp->body, nullptr, false);
+      std::string state = status.is_object() ? status.value("status", "") : "";
+      if (state != "" && state != "queued" && state != "delivering") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::string state = status.is_object() ? status.value("status", "?") : "?";
+    // A correction may supersede the first score before it leaves: also a good outcome.
+    if (state != "delivered" && state != "superseded") ++undelivered;
+    std::cout << "    " << Pad(label, 48) << Pad(state, 11)
+              << (status.is_object() ? status.value("diagnosis", "") : "") << "\n";
+  }
+
+  // 9. What the teacher sees: the simulator's gradebook.
+  std::cout << "\n[9] the LMS gradebook (" << simulator.base_url() << "/sim/gradebook)\n";
+  http::Request book_request;
+  book_request.method = "GET";
+  book_request.url = simulator.base_url() + "/sim/api/gradebook";
+  auto book_resp = client->Send(book_request);
+  if (!book_resp.ok()) return fail(book_resp.status());
+  json book = json::parse(book_resp->body, nullptr, false);
+  std::cout << "    " << Pad("", 20);
+  for (const auto& item : book["line_items"]) {
+    std::cout << Pad(item.value("label", "") + " (/" + FormatNumber(item.value("scoreMaximum", 0.0)) + ")", 18);
+  }
+  std::cout << "\n";
+  for (const auto& user : book["users"]) {
+    if (user.value("role", "") != "Learner") continue;
+    std::cout << "    " << Pad(user.value("name", ""), 20);
+    for (const auto& item : book["line_items"]) {
+      json cell = item["results"].value(user.value("id", ""), json());
+      bool graded = cell.is_object() && cell["resultScore"].is_number();
+      std::cout << Pad(graded ? FormatNumber(cell["resultScore"].get<double>()) : "-", 18);
+    }
+    std::cout << "\n";
+  }
+  unexpected += undelivered;
+
+  std::cout << "\n" << (unexpected == 0 ? "demo complete: every launch behaved as expected and every score reached the gradebook\n"
                                         : "demo finished with " + std::to_string(unexpected) + " unexpected results\n");
 
   if (keep_running) {

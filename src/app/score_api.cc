@@ -208,6 +208,7 @@ http::Response ScoreApi::Submit(const http::Request& req) {
     return server::JsonError(result.status());
   }
   const passback::EnqueueResult& r = result->front();
+  if (on_enqueued_ && !r.existing) on_enqueued_();
   json out = {{"id", r.id}, {"status", r.superseded_on_arrival ? "superseded" : "queued"}};
   if (r.existing) {
     auto existing = queue_.GetScore(tenant->id, r.id);

@@ -26,6 +26,9 @@ class ScoreApi {
   ScoreApi(lti::RegistrationStore& registrations, lti::LaunchStore& launches, passback::QueueStore& queue,
            Clock& clock, Random& random, Authenticator authenticate);
 
+  // Called after every committed enqueue (the dispatcher's Wake), so delivery starts at once.
+  void SetOnEnqueued(std::function<void()> on_enqueued) { on_enqueued_ = std::move(on_enqueued); }
+
   http::Response Submit(const http::Request& request);
   http::Response GetStatus(const http::Request& request);
 
@@ -38,6 +41,7 @@ class ScoreApi {
   Clock& clock_;
   Random& random_;
   Authenticator authenticate_;
+  std::function<void()> on_enqueued_;
 };
 
 nlohmann::json ScoreToJson(const passback::ScoreRecord& score);

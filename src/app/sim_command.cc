@@ -35,12 +35,16 @@ void WaitForTerminationSignal() {
 
 namespace {
 
-int RunSimServer(const std::string& listen, const std::string& issuer, const std::string& port_file) {
+int RunSimServer(const std::string& listen, const std::string& issuer, const std::string& port_file, int threads,
+                 int learners) {
   BlockTerminationSignals();
   sim::SimOptions options;
   options.listen = listen;
   options.issuer = issuer;
-  options.threads = 2;
+  // Injected latency holds a server thread (handlers are synchronous): raise --threads to serve
+  // N / latency requests per second.
+  options.threads = threads;
+  options.learners = learners;
   sim::Simulator simulator(options);
   Status s = simulator.Start();
   if (!s.ok()) {
@@ -101,6 +105,10 @@ int RunSimCommand(const std::vector<std::string>& args) {
   app.add_option("--listen", listen, "host:port (port 0 picks one)");
   app.add_option("--issuer", issuer, "issuer URL (default: the simulator's base URL)");
   app.add_option("--port-file", port_file, "write the bound port here");
+  int threads = 2, learners = 3;
+  app.add_option("--threads", threads, "server threads (each injected-latency request holds one)")
+      ->check(CLI::Range(1, 512));
+  app.add_option("--learners", learners, "learners in the course: learner1..learnerN")->check(CLI::Range(3, 100000));
 
   auto* launch = app.add_subcommand("launch", "Perform a launch as a user, playing the browser");
   std::string sim_url = "http://127.0.0.1:8788", client_id, user = "learner1", link = "rl-quiz-1",
@@ -124,7 +132,7 @@ int RunSimCommand(const std::vector<std::string>& args) {
     return 2;
   }
   if (launch->parsed()) return RunSimLaunch(sim_url, client_id, user, link, message_type, mutate, as_json);
-  return RunSimServer(listen, issuer, port_file);
+  return RunSimServer(listen, issuer, port_file, threads, learners);
 }
 
 }  // namespace gb::app

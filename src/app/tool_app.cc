@@ -23,7 +23,11 @@
 #include "jose/jose.h"
 #include "lti/handoff.h"
 #include "lti/jwks_cache.h"
+#include "lti/ags_client.h"
 #include "lti/key_ring.h"
+#include "lti/service_token.h"
+#include "passback/dispatcher.h"
+#include "platforms/lti13/ags_grade_sink.h"
 #include "lti/launch_validator.h"
 #include "lti/oidc_login.h"
 #include "server/errors.h"
@@ -126,6 +130,10 @@ struct ToolApp::Impl {
   std::unique_ptr<lti::OidcLogin> login;
   std::unique_ptr<lti::LaunchValidator> validator;
   std::unique_ptr<lti::LaunchHandOff> handoff;
+  std::unique_ptr<lti::ServiceTokenClient> service_tokens;
+  std::unique_ptr<lti::AgsClient> ags;
+  std::unique_ptr<platforms::AgsGradeSink> grade_sink;
+  std::unique_ptr<passback::Dispatcher> dispatcher;
   std::unique_ptr<ScoreApi> scores;
   std::unique_ptr<server::HttpServer> server;
   bool secure_cookies = false;
@@ -313,6 +321,18 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   impl->scores = std::make_unique<ScoreApi>(*impl->store, *impl->store, *impl->store, clock, random,
                                             [raw = impl.get()](const Request& q) { return raw->Authenticate(q); });
 
+  impl->service_tokens = std::make_unique<lti::ServiceTokenClient>(*impl->http_client, *impl->keys, clock, random);
+  impl->ags = std::make_unique<lti::AgsClient>(*impl->http_client, *impl->service_tokens);
+  impl->grade_sink = std::make_unique<platforms::AgsGradeSink>(*impl->ags, clock);
+  passback::DispatcherOptions dispatch;
+  dispatch.node_id = config.EffectiveNodeId();
+  dispatch.workers = config.passback_workers;
+  dispatch.retry.max_attempts = config.passback_max_attempts;
+  dispatch.lease = std::chrono::seconds(config.passback_lease_seconds);
+  impl->dispatcher = std::make_unique<passback::Dispatcher>(*impl->store, *impl->store, *impl->grade_sink, clock,
+                                                            random, dispatch);
+  impl->scores->SetOnEnqueued([d = impl->dispatcher.get()] { d->Wake(); });
+
   server::ServerOptions so;
   so.listen = config.listen;
   so.threads = config.threads;
@@ -337,6 +357,7 @@ Status ToolApp::Impl::BindAndPrepare() {
   login_settings.state_ttl = std::chrono::seconds(config.login_state_ttl_seconds);
   login = std::make_unique<lti::OidcLogin>(*store, *codec, SystemClock::Instance(), SecureRandom::Instance(),
                                            login_settings);
+  if (config.passback_workers > 0) GB_RETURN_IF_ERROR(dispatcher->Start());
   if (!config.port_file.empty()) GB_RETURN_IF_ERROR(WritePortFile(config.port_file, server->port()));
   LogInfo("server.listening", {{"port", server->port()}, {"public_url", public_url}});
   return Status::Ok();
@@ -355,11 +376,14 @@ std::string ToolApp::public_url() const { return impl_->public_url; }
 void ToolApp::Stop() {
   impl_->server->Stop();
   impl_->server->Join();
+  impl_->dispatcher->Stop();
 }
 
 Status ToolApp::RunUntilSignalled() {
   GB_RETURN_IF_ERROR(impl_->BindAndPrepare());
   impl_->server->Run();
+  // Deliveries in progress finish and are recorded; buffered ones go back to the queue.
+  impl_->dispatcher->Stop();
   LogInfo("server.stopped");
   return Status::Ok();
 }

@@ -48,6 +48,9 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // Fault injection only (the simulator's dropped connections): server::HttpServer closes the
+  // connection without sending anything. Tool handlers never set it.
+  bool drop_connection = false;
 
   static Response Text(int status, std::string body);
   static Response Html(int status, std::string body);

@@ -220,6 +220,10 @@ Result<AccessToken> ServiceTokenClient::Get(const Registration& registration, st
     after.token_usable_until = result->HasScopes(scopes)
                                    ? result->expires_at
                                    : std::min(result->expires_at, done_at + options_.not_granted_recheck);
+    const RegistrationEntries& learned = cache_[key];
+    if (learned.learned_lifetime) {
+      after.token_usable_until = std::min(after.token_usable_until, result->obtained_at + *learned.learned_lifetime);
+    }
   } else if (IsPermanentTokenFailure(result.status())) {
     after.failure = result.status();
     after.failure_response = response;
@@ -419,6 +423,21 @@ bool ServiceTokenClient::InvalidateRejected(const Registration& registration, st
   for (auto& [k, e] : entries.by_scopes) {
     if (!e.token || !ConstantTimeEquals(e.token->token, rejected_token)) continue;
     TimePoint now = clock_.Now();
+    Duration age = now - e.token->obtained_at;
+    if (age >= options_.min_age_to_learn_lifetime) {
+      // The token worked for a while and is refused now: the platform ends tokens earlier than
+      // its expires_in said. Refresh now, and stop using this registration's tokens at 80 % of
+      // the age this one reached, so later ones are replaced before they are refused.
+      Duration lifetime = std::max<Duration>(std::chrono::duration_cast<Duration>(age * 0.8),
+                                             std::chrono::seconds(1));
+      if (!entries.learned_lifetime || lifetime < *entries.learned_lifetime) {
+        entries.learned_lifetime = lifetime;
+        LogWarn("token.lifetime_learned", {{"registration", registration.id.str()},
+                                           {"seconds", std::chrono::duration_cast<std::chrono::seconds>(lifetime).count()}});
+      }
+      e.token.reset();
+      return true;
+    }
     if (entries.forced_once && now - entries.last_forced_refresh < options_.min_forced_refresh_interval) {
       LogWarn("token.refresh_throttled", {{"registration", registration.id.str()}});
       return false;

@@ -75,6 +75,10 @@ struct ServiceTokenOptions {
   std::chrono::seconds max_retry_after_hold{300};
   // InvalidateRejected drops a token at most once per interval per registration (see there).
   std::chrono::seconds min_forced_refresh_interval{60};
+  // A token refused after it had been in use at least this long is taken as expired early (some
+  // platforms end tokens before expires_in): it is dropped whatever the interval above, and the
+  // registration's later tokens are used for at most 80 % of the age it reached.
+  std::chrono::seconds min_age_to_learn_lifetime{5};
   http::RequestOptions request{std::chrono::milliseconds(5'000), std::chrono::milliseconds(20'000), 256 * 1024};
 };
 
@@ -97,7 +101,8 @@ class ServiceTokenClient {
   void Invalidate(const Registration& registration, const std::vector<std::string>& scopes);
 
   // After a service answered 401 to `rejected_token`: drops that token so the next Get fetches a
-  // new one, unless a forced refresh for this registration happened less than
+  // new one. A token at least min_age_to_learn_lifetime old is always dropped (it expired early;
+  // the lifetime is learnt, see the option). A younger one is dropped unless a forced refresh for this registration happened less than
   // min_forced_refresh_interval ago (then nothing is dropped and false is returned: a token just
   // issued and already refused points at a scope/key/installation problem, and refreshing again
   // would only spend the platform's rate-limit budget). Returns true when a retry with the token
@@ -126,6 +131,7 @@ class ServiceTokenClient {
     std::map<std::string, Entry> by_scopes;  // key: sorted scopes joined by ' '
     TimePoint last_forced_refresh{};
     bool forced_once = false;
+    std::optional<Duration> learned_lifetime;  // see min_age_to_learn_lifetime
   };
 
   static std::string RegistrationKey(const Registration& registration);

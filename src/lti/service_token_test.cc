@@ -428,6 +428,28 @@ TEST_F(ServiceTokenTest, InvalidateRejectedRefreshesOncePerIntervalAndOnlyTheRej
   EXPECT_EQ(client_.request_count(), 3);
 }
 
+TEST_F(ServiceTokenTest, ATokenRefusedAfterWorkingForAWhileTeachesTheRealLifetime) {
+  // The platform says expires_in 3600 but ends tokens after ~30 s.
+  http_.Push(200, TokenJson("A", 3600, ""));
+  ASSERT_EQ(client_.Get(Canvas(), {kScopeScore})->token, "A");
+  EXPECT_TRUE(client_.InvalidateRejected(Canvas(), "A"));  // young: a forced refresh
+  http_.Push(200, TokenJson("B", 3600, ""));
+  ASSERT_EQ(client_.Get(Canvas(), {kScopeScore})->token, "B");
+  clock_.Advance(seconds(30));
+  // B worked for 30 s: refreshed at once although a forced refresh happened 30 s ago.
+  EXPECT_TRUE(client_.InvalidateRejected(Canvas(), "B"));
+  http_.Push(200, TokenJson("C", 3600, ""));
+  ASSERT_EQ(client_.Get(Canvas(), {kScopeScore})->token, "C");
+  // C is replaced before it reaches 80 % of the age B died at, without waiting for a 401.
+  clock_.Advance(seconds(23));
+  EXPECT_TRUE(client_.Cached(Canvas(), {kScopeScore}).has_value());
+  clock_.Advance(seconds(2));
+  EXPECT_FALSE(client_.Cached(Canvas(), {kScopeScore}).has_value());
+  http_.Push(200, TokenJson("D", 3600, ""));
+  EXPECT_EQ(client_.Get(Canvas(), {kScopeScore})->token, "D");
+  EXPECT_EQ(client_.request_count(), 4);
+}
+
 TEST_F(ServiceTokenTest, InvalidateDropsEveryTokenThatCouldServeTheScopes) {
   http_.Push(200, TokenJson("both", 3600, std::string(kScopeScore) + " " + kScopeLineItem));
   ASSERT_TRUE(client_.Get(Canvas(), {kScopeScore, kScopeLineItem}).ok());

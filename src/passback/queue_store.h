@@ -54,6 +54,18 @@ class QueueStore {
   // last_response, diagnosis, lineitem_url, delivered_at_ms. Requires the lease.
   virtual Status Finish(const ScoreRecord& record, const std::string& owner) = 0;
 
+  // Hands leased records back without an attempt (nothing was sent): delivering -> queued, due at
+  // next_attempt_at_ms, attempts unchanged, no audit entry. Records `owner` no longer leases are
+  // skipped silently (someone else holds them now).
+  virtual Status Release(const std::vector<std::string>& ids, const std::string& owner,
+                         int64_t next_attempt_at_ms) = 0;
+  // After a restart: every record leased by an owner starting with `owner_prefix` other than
+  // `current_owner` (an earlier incarnation of this node) goes back to queued, due now. Returns
+  // how many. Their outcome is unknown (the crash may have come after the platform applied the
+  // score), which is safe: a repeated score POST carries the same timestamp and value.
+  virtual Result<int64_t> RecoverLeases(const std::string& owner_prefix, const std::string& current_owner,
+                                        int64_t now_ms) = 0;
+
   // kNotFound "score.unknown" (also for another tenant's id).
   virtual Result<ScoreRecord> GetScore(const lti::TenantId& tenant, const std::string& id) = 0;
   virtual Result<ScoreRecord> GetScoreAnyTenant(const std::string& id) = 0;

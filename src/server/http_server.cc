@@ -659,6 +659,12 @@ Awaitable<> HttpServer::Impl::Session(std::shared_ptr<Conn> conn, Socket socket)
       }
     }
 
+    if (response.drop_connection) {
+      // Simulated network failure: the client sees the connection close with no answer.
+      linger = false;
+      ec = asio::error::connection_aborted;
+      break;
+    }
     keep_alive = keep_alive && !linger && !stopping.load(std::memory_order_relaxed);
     FormatHead(head, response, request_id, keep_alive, http10, head_only);
 

@@ -101,6 +101,11 @@ Router TestRouter(std::atomic<int>* slow_started = nullptr) {
     return resp;
   }, RouteOptions{.max_body_bytes = 1024});
   r.Add("GET", "/id", [](const http::Request& req) { return http::Response::Text(200, req.request_id); });
+  r.Add("GET", "/drop", [](const http::Request&) {
+    auto resp = http::Response::Text(502, "never sent");
+    resp.drop_connection = true;
+    return resp;
+  });
   r.Add("GET", "/query", [](const http::Request& req) { return http::Response::Text(200, req.Query()); });
   r.Add("GET", "/remote", [](const http::Request& req) { return http::Response::Text(200, req.remote_address); });
   r.Add("GET", "/throw", [](const http::Request&) -> http::Response { throw std::runtime_error("boom"); });
@@ -207,6 +212,20 @@ TEST_F(ServerTest, GetAndPost) {
   auto remote = Get("/remote");
   ASSERT_TRUE(remote.ok());
   EXPECT_EQ(remote->body, "127.0.0.1");
+}
+
+TEST_F(ServerTest, DropConnectionClosesWithoutAnswering) {
+  auto r = Get("/drop");
+  ASSERT_FALSE(r.ok()) << r->status << " " << r->body;
+  EXPECT_EQ(r.status().reason(), "http.transport");
+  RawClient raw(server_->port());
+  raw.Send("GET /drop HTTP/1.1\r\nHost: x\r\n\r\n");
+  bool closed = false;
+  EXPECT_EQ(raw.ReadUntilClosed(std::chrono::seconds(5), &closed), "");
+  EXPECT_TRUE(closed);
+  auto after = Get("/hello");  // the server carries on
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 200);
 }
 
 TEST_F(ServerTest, PrefixRoute) {

@@ -69,7 +69,8 @@ std::string FormatRateNumber(double value) {
 
 http::Response DropConnectionResponse() {
   http::Response r = http::Response::Text(
-      502, "simulated dropped connection (this server cannot close a connection without answering)\n");
+      502, "simulated dropped connection\n");
+  r.drop_connection = true;  // over sockets, server::HttpServer closes without answering
   r.headers.Set(kDropConnectionHeader, "1");
   return r;
 }

@@ -32,9 +32,9 @@
 
 namespace gb::sim {
 
-// A response carrying this header means "close the connection without answering". The
-// InProcessHttpClient honours it (the caller gets an "http.transport" error). server::HttpServer
-// does not yet: over real sockets the client sees the fallback 502 below (see docs/simulator.md).
+// "Close the connection without answering": DropConnectionResponse() sets
+// http::Response::drop_connection, which server::HttpServer honours over sockets, and this header,
+// which InProcessHttpClient honours (the caller gets an "http.transport" error either way).
 inline constexpr char kDropConnectionHeader[] = "X-Sim-Drop-Connection";
 http::Response DropConnectionResponse();
 bool IsDropConnection(const http::Response& response);

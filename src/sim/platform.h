@@ -109,6 +109,9 @@ struct PlatformOptions {
   // Fetches tools' JWKS for the token endpoint; must outlive the Platform. Null: the Platform
   // makes its own libcurl client with allow_insecure (tools run on http://127.0.0.1 locally).
   http::HttpClient* http_client = nullptr;
+  // Learners in the course: learner1..learner<learners> (at least the default three). Load tests
+  // use thousands, so scores spread over many gradebook cells.
+  int learners = 3;
   // How injected latency waits (tests record instead of sleeping). Null: sleep_for.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
@@ -213,6 +216,7 @@ class Platform {
   const Clock* clock_;
   Random* random_;
   mutable std::mutex random_mu_;
+  std::unique_ptr<Seed> owned_seed_;  // when options_.learners asks for more than the default
   const Seed& seed_;
 
   jose::RsaPrivateKey key_;

@@ -40,6 +40,17 @@ const Seed& DefaultSeed() {
   return *seed;
 }
 
+std::unique_ptr<Seed> SeedWithLearners(int learners) {
+  auto seed = std::make_unique<Seed>(DefaultSeed());
+  for (int n = 4; n <= learners; ++n) {
+    std::string id = "learner" + std::to_string(n);
+    // Before ta1, so the learners stay together in listings.
+    seed->users.insert(seed->users.end() - 1,
+                       SimUser{id, "Learner", std::to_string(n), id + "@sim.example.edu", CourseRole::kLearner});
+  }
+  return seed;
+}
+
 std::string_view RoleName(CourseRole role) {
   switch (role) {
     case CourseRole::kInstructor: return "Instructor";

@@ -2,6 +2,7 @@
 // tests and demos can name them ("learner1", "rl-quiz-1").
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ struct Seed {
   const SimUser* FindUser(std::string_view id) const;
   const SimResourceLink* FindResourceLink(std::string_view id) const;
 };
+
+// The default world with learners learner4 … learner<learners> ("Learner 4", …) added, for load
+// tests and benchmarks that need many gradebook cells. learners ≤ 3 gives a copy of the default.
+std::unique_ptr<Seed> SeedWithLearners(int learners);
 
 // The one world every simulator starts with:
 //   course  "1001" CS101 "Introduction to Computing" (CourseOffering)

@@ -51,6 +51,7 @@ Status Simulator::Start() {
   po.signing_key_pem = o.signing_key_pem;
   po.second_key_pem = o.second_key_pem;
   po.http_client = o.http_client;
+  po.learners = o.learners;
   GB_ASSIGN_OR_RETURN(impl_->platform, Platform::Create(std::move(po)));
 
   server::Router router;

@@ -24,6 +24,7 @@ struct SimOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
   std::string issuer;                  // empty: http://<bound host:port>
   int threads = 1;
+  int learners = 3;  // see PlatformOptions::learners
   bool access_log = false;
   // Optional injections (tests): clock and randomness, and fixed keys (PKCS#8 PEM) to skip the
   // RSA key generation at start.

@@ -56,6 +56,21 @@ constexpr const char kFinish[] =
     "UPDATE scores SET state = ?3, attempts = ?4, next_attempt_at_ms = ?5, last_http_status = ?6,"
     " last_response = ?7, diagnosis = ?8, lineitem_url = ?9, delivered_at_ms = ?10, updated_at_ms = ?11,"
     " lease_owner = '', lease_until_ms = 0 WHERE id = ?1 AND state = 'delivering' AND lease_owner = ?2";
+constexpr const char kRelease[] =
+    "UPDATE scores SET state = 'queued', next_attempt_at_ms = ?3, lease_owner = '', lease_until_ms = 0,"
+    " updated_at_ms = ?4 WHERE id = ?1 AND state = 'delivering' AND lease_owner = ?2";
+// substr rather than LIKE: a node id may contain '%' or '_'.
+constexpr const char kRecoverLeases[] =
+    "UPDATE scores SET state = 'queued', next_attempt_at_ms = ?3, lease_owner = '', lease_until_ms = 0,"
+    " updated_at_ms = ?3 WHERE state = 'delivering' AND substr(lease_owner, 1, length(?1)) = ?1"
+    " AND lease_owner <> ?2";
+// A score for the same column and user that is newer than ?1 (later grading time, or the same
+// time and accepted later) and still going to be, or already, in the gradebook.
+constexpr const char kNewerThan[] =
+    "SELECT n.id FROM scores o JOIN scores n ON n.coalescing_key = o.coalescing_key"
+    " WHERE o.id = ?1 AND n.id <> o.id AND n.state IN ('queued','delivering','delivered')"
+    " AND (n.timestamp_ms > o.timestamp_ms OR (n.timestamp_ms = o.timestamp_ms AND n.created_at_ms > o.created_at_ms))"
+    " ORDER BY n.timestamp_ms DESC, n.created_at_ms DESC LIMIT 1";
 constexpr const char kListAll[] = "SELECT " GB_SCORE_COLS " FROM scores ORDER BY created_at_ms DESC LIMIT ?1";
 constexpr const char kListByState[] =
     "SELECT " GB_SCORE_COLS " FROM scores WHERE state = ?2 ORDER BY created_at_ms DESC LIMIT ?1";
@@ -191,6 +206,31 @@ void BindDouble(Statement& s, int index, const std::optional<double>& v) {
   else sqlite3_bind_null(s.raw(), index);
 }
 
+// A score going back to `queued` (a retry, a hand-back) must not be sent after a newer one for
+// the same column and user: that would roll the gradebook back on a platform that does not check
+// timestamps, and be refused as stale by one that does. Supersede it instead, with an audit entry.
+Result<bool> SupersedeIfOutdated(Connection& c, const std::string& id, const std::string& tenant, int64_t now_ms) {
+  std::string newer;
+  {
+    GB_ASSIGN_OR_RETURN(Statement s, c.Prepare(kNewerThan));
+    s.BindText(1, id);
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) newer = s.ColumnText(0);
+    else if (rc != SQLITE_DONE) return c.Error(rc, "looking for a newer score");
+  }
+  if (newer.empty()) return false;
+  {
+    GB_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSupersede));
+    s.BindText(1, id);
+    s.BindText(2, newer);
+    s.BindInt(3, now_ms);
+    int rc = s.Run();
+    if (rc != SQLITE_DONE) return c.Error(rc, "superseding an outdated score");
+  }
+  GB_RETURN_IF_ERROR(AppendAudit(c, now_ms, tenant, id, "score.superseded", "system:queue", {{"superseded_by", newer}}));
+  return true;
+}
+
 Status EnqueueOne(Connection& c, const ScoreRecord& r, EnqueueResult& out) {
   // Idempotent replay: a known key changes nothing.
   {
@@ -224,6 +264,8 @@ Status EnqueueOne(Connection& c, const ScoreRecord& r, EnqueueResult& out) {
   for (const auto& [id, ts] : queued) {
     if (ts > r.timestamp_ms) newer_winner = id;
   }
+  // A late arrival older than what is being or has been delivered must not follow it.
+  if (newer_winner.empty() && previous && previous->timestamp_ms > r.timestamp_ms) newer_winner = previous->id;
   if (!newer_winner.empty()) {
     stored.state = ScoreState::kSuperseded;
     stored.superseded_by = newer_winner;
@@ -339,6 +381,12 @@ Result<std::vector<ScoreRecord>> SqliteStore::ClaimDue(int64_t now_ms, int limit
         if (rc == SQLITE_ROW) continue;
         if (rc != SQLITE_DONE) return c.Error(rc, "checking in-flight deliveries");
       }
+      // The single choke point before anything is sent: whatever path put this score back in
+      // the queue (a retry, a hand-back, a crashed node's lease), it never goes after a newer one.
+      GB_ASSIGN_OR_RETURN(std::optional<ScoreRecord> candidate, QueryOne(c, kScoreById, id));
+      if (!candidate) continue;
+      GB_ASSIGN_OR_RETURN(bool outdated, SupersedeIfOutdated(c, id, candidate->tenant_id.str(), now_ms));
+      if (outdated) continue;
       {
         GB_ASSIGN_OR_RETURN(Statement s, c.Prepare(kLease));
         s.BindText(1, id);
@@ -377,11 +425,52 @@ Status SqliteStore::Finish(const ScoreRecord& r, const std::string& owner) {
     }
     nlohmann::json d = {{"attempt", r.attempts}, {"http_status", r.last_http_status}, {"state", passback::StateName(r.state)}};
     if (!r.diagnosis.empty()) d["diagnosis"] = r.diagnosis;
-    std::string event = r.state == ScoreState::kDelivered ? "delivered"
-                        : r.state == ScoreState::kFailed  ? "failed"
-                                                          : "attempt";
-    return AppendAudit(c, r.updated_at_ms, r.tenant_id.str(), r.id, event, "system:" + owner, d);
+    std::string event = r.state == ScoreState::kDelivered    ? "delivered"
+                        : r.state == ScoreState::kFailed     ? "failed"
+                        : r.state == ScoreState::kSuperseded ? "not_sent"
+                                                             : "attempt";
+    GB_RETURN_IF_ERROR(AppendAudit(c, r.updated_at_ms, r.tenant_id.str(), r.id, event, "system:" + owner, d));
+    if (r.state != ScoreState::kQueued) return Status::Ok();
+    return SupersedeIfOutdated(c, r.id, r.tenant_id.str(), r.updated_at_ms).status();
   });
+}
+
+Status SqliteStore::Release(const std::vector<std::string>& ids, const std::string& owner,
+                            int64_t next_attempt_at_ms) {
+  if (ids.empty()) return Status::Ok();
+  return impl_->Write(OpKind::kMultiStatement, [&](Connection& c) -> Status {
+    for (const auto& id : ids) {
+      {
+        GB_ASSIGN_OR_RETURN(Statement s, c.Prepare(kRelease));  // cached; the destructor resets it
+        s.BindText(1, id);
+        s.BindText(2, owner);
+        s.BindInt(3, next_attempt_at_ms);
+        s.BindInt(4, next_attempt_at_ms);
+        int rc = s.Run();
+        if (rc != SQLITE_DONE) return c.Error(rc, "handing a score back to the queue");
+        if (sqlite3_changes64(c.db()) == 0) continue;
+      }
+      GB_ASSIGN_OR_RETURN(std::optional<ScoreRecord> r, QueryOne(c, kScoreById, id));
+      if (r) GB_RETURN_IF_ERROR(SupersedeIfOutdated(c, id, r->tenant_id.str(), next_attempt_at_ms).status());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<int64_t> SqliteStore::RecoverLeases(const std::string& owner_prefix, const std::string& current_owner,
+                                           int64_t now_ms) {
+  int64_t changed = 0;
+  GB_RETURN_IF_ERROR(impl_->Write(OpKind::kMultiStatement, [&](Connection& c) -> Status {
+    GB_ASSIGN_OR_RETURN(Statement s, c.Prepare(kRecoverLeases));
+    s.BindText(1, owner_prefix);
+    s.BindText(2, current_owner);
+    s.BindInt(3, now_ms);
+    int rc = s.Run();
+    if (rc != SQLITE_DONE) return c.Error(rc, "recovering interrupted deliveries");
+    changed = sqlite3_changes64(c.db());
+    return Status::Ok();
+  }));
+  return changed;
 }
 
 Result<ScoreRecord> SqliteStore::GetScore(const lti::TenantId& tenant, const std::string& id) {

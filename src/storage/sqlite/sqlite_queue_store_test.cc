@@ -149,6 +149,116 @@ TEST_F(QueueStoreTest, ExpiredLeasesAreReclaimedAfterACrash) {
   EXPECT_TRUE(store->Finish(r, "node-2").ok());
 }
 
+TEST_F(QueueStoreTest, ReleaseHandsLeasesBackWithoutAnAttempt) {
+  auto a = Score("u1", 5, 5000);
+  auto b = Score("u2", 6, 5000);
+  Enqueue(a);
+  Enqueue(b);
+  ASSERT_EQ(store->ClaimDue(2000, 10, "node/1", 60'000)->size(), 2u);
+  auto audit_before = store->ReadAudit(0, 1000)->size();
+  // Only the owner's leases are handed back; unknown ids are ignored.
+  ASSERT_TRUE(store->Release({a.id}, "node/2", 9000).ok());
+  EXPECT_EQ(StateOf(a.id), ScoreState::kDelivering);
+  ASSERT_TRUE(store->Release({a.id, b.id, "nope"}, "node/1", 9000).ok());
+  auto got = store->GetScoreAnyTenant(a.id);
+  EXPECT_EQ(got->state, ScoreState::kQueued);
+  EXPECT_EQ(got->attempts, 0);
+  EXPECT_EQ(got->next_attempt_at_ms, 9000);
+  EXPECT_TRUE(got->lease_owner.empty());
+  EXPECT_EQ(store->ReadAudit(0, 1000)->size(), audit_before);  // nothing happened, nothing audited
+  EXPECT_TRUE(store->ClaimDue(8999, 10, "node/1", 60'000)->empty());
+  EXPECT_EQ(store->ClaimDue(9000, 10, "node/1", 60'000)->size(), 2u);
+}
+
+TEST_F(QueueStoreTest, ARetryNeverFollowsANewerScoreForTheSameColumnAndUser) {
+  auto a = Score("u1", 5, 5000);
+  Enqueue(a);
+  auto claimed = store->ClaimDue(6000, 10, "w", 60'000);
+  ASSERT_EQ(claimed->size(), 1u);
+  // While a is in flight a newer score arrives (queued: in-flight records are not superseded).
+  auto b = Score("u1", 9, 7000);
+  Enqueue(b);
+  EXPECT_EQ(StateOf(b.id), ScoreState::kQueued);
+  // a's attempt fails transiently: it must not go back to the queue behind b.
+  ScoreRecord retry = (*claimed)[0];
+  retry.state = ScoreState::kQueued;
+  retry.attempts = 1;
+  retry.next_attempt_at_ms = 6500;
+  retry.updated_at_ms = 6100;
+  ASSERT_TRUE(store->Finish(retry, "w").ok());
+  auto got = store->GetScoreAnyTenant(a.id);
+  EXPECT_EQ(got->state, ScoreState::kSuperseded);
+  EXPECT_EQ(got->superseded_by, b.id);
+  // The same for a lease handed back without an attempt.
+  auto c = Score("u2", 1, 5000);
+  Enqueue(c);
+  ASSERT_EQ(store->ClaimDue(8000, 10, "w", 60'000)->size(), 2u);  // b and c
+  auto d = Score("u2", 2, 9000);
+  Enqueue(d);
+  ASSERT_TRUE(store->Release({c.id}, "w", 8000).ok());
+  EXPECT_EQ(StateOf(c.id), ScoreState::kSuperseded);
+  EXPECT_EQ(StateOf(d.id), ScoreState::kQueued);
+}
+
+TEST_F(QueueStoreTest, ARecoveredLeaseNeverGoesAfterANewerScore) {
+  auto a = Score("u1", 5, 5000);
+  Enqueue(a);
+  ASSERT_EQ(store->ClaimDue(6000, 10, "node/dead", 600'000)->size(), 1u);
+  auto b = Score("u1", 9, 7000);  // arrives while a's delivery hangs on the dead node
+  b.next_attempt_at_ms = 6000;
+  Enqueue(b);
+  ASSERT_EQ(*store->RecoverLeases("node/", "node/new", 8000), 1);
+  // Both are queued now, and a is due later than b; still only b may be sent.
+  auto claimed = store->ClaimDue(9000, 10, "node/new", 60'000);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].id, b.id);
+  ScoreRecord done = (*claimed)[0];
+  done.state = ScoreState::kDelivered;
+  done.delivered_at_ms = 9500;
+  done.updated_at_ms = 9500;
+  ASSERT_TRUE(store->Finish(done, "node/new").ok());
+  EXPECT_TRUE(store->ClaimDue(20'000, 10, "node/new", 60'000)->empty());
+  EXPECT_EQ(StateOf(a.id), ScoreState::kSuperseded);
+}
+
+TEST_F(QueueStoreTest, ALateArrivalOlderThanADeliveredScoreIsSupersededOnArrival) {
+  auto newer = Score("u1", 9, 9000);
+  Enqueue(newer);
+  auto claimed = store->ClaimDue(9500, 10, "w", 60'000);
+  ASSERT_EQ(claimed->size(), 1u);
+  ScoreRecord done = (*claimed)[0];
+  done.state = ScoreState::kDelivered;
+  done.delivered_at_ms = 9600;
+  done.updated_at_ms = 9600;
+  ASSERT_TRUE(store->Finish(done, "w").ok());
+  auto late = Score("u1", 3, 8000);  // graded earlier, arrived later
+  auto res = Enqueue(late);
+  EXPECT_TRUE(res.superseded_on_arrival);
+  auto got = store->GetScoreAnyTenant(late.id);
+  EXPECT_EQ(got->state, ScoreState::kSuperseded);
+  EXPECT_EQ(got->superseded_by, newer.id);
+  EXPECT_TRUE(store->ClaimDue(20'000, 10, "w", 60'000)->empty());
+}
+
+TEST_F(QueueStoreTest, RecoverLeasesReturnsOnlyThisNodesEarlierIncarnations) {
+  auto a = Score("u1", 5, 5000);
+  auto b = Score("u2", 6, 5000);
+  auto c = Score("u3", 7, 5000);
+  Enqueue(a);
+  Enqueue(b);
+  Enqueue(c);
+  ASSERT_EQ(store->ClaimDue(2000, 1, "node-a/old", 600'000)->size(), 1u);
+  ASSERT_EQ(store->ClaimDue(2000, 1, "node-a/new", 600'000)->size(), 1u);
+  ASSERT_EQ(store->ClaimDue(2000, 1, "node-ab/x", 600'000)->size(), 1u);
+  auto recovered = store->RecoverLeases("node-a/", "node-a/new", 3000);
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, 1);
+  // The recovered one is due at once; the current incarnation's and another node's stay leased.
+  auto again = store->ClaimDue(3000, 10, "node-a/new", 600'000);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].lease_owner, "node-a/new");
+}
+
 TEST_F(QueueStoreTest, ConcurrentClaimersNeverShareWork) {
   for (int i = 0; i < 200; ++i) Enqueue(Score("u" + std::to_string(i), i % 10, 5000));
   std::atomic<int> total{0};

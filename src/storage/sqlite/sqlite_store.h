@@ -103,6 +103,10 @@ class SqliteStore final : public lti::TenantStore,
   Result<std::vector<passback::ScoreRecord>> ClaimDue(int64_t now_ms, int limit, const std::string& owner,
                                                       int64_t lease_ms) override;
   Status Finish(const passback::ScoreRecord& record, const std::string& owner) override;
+  Status Release(const std::vector<std::string>& ids, const std::string& owner,
+                 int64_t next_attempt_at_ms) override;
+  Result<int64_t> RecoverLeases(const std::string& owner_prefix, const std::string& current_owner,
+                                int64_t now_ms) override;
   Result<passback::ScoreRecord> GetScore(const lti::TenantId& tenant, const std::string& id) override;
   Result<passback::ScoreRecord> GetScoreAnyTenant(const std::string& id) override;
   Result<std::vector<passback::ScoreRecord>> ListScores(std::optional<passback::ScoreState> state, int limit) override;
