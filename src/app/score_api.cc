@@ -205,9 +205,9 @@ http::Response ScoreApi::Submit(const http::Request& req) {
   lti::Registration registration;
   auto score = Parse(req, *tenant, registration);
   if (!score.ok()) return server::JsonError(score.status());
-  passback::ScorePolicy policy;
-  policy.allow_extra_credit = registration.allow_extra_credit;
-  if (Status v = passback::ValidateScore(*score, policy); !v.ok()) return server::JsonError(v);
+  if (Status v = passback::ValidateScore(*score, passback::ScorePolicy::For(registration)); !v.ok()) {
+    return server::JsonError(v);
+  }
 
   const int64_t now_ms = clock_.NowMillis();
   score->id = "s_" + random_.Hex(12);
