@@ -74,6 +74,127 @@ TEST_F(CliTest, RegistrationLifecycle) {
   EXPECT_EQ(Cli({"registration", "show", id}).exit_code, 2);
 }
 
+TEST_F(CliTest, RegistrationServiceHostsAndPolicyOnAddUpdateShowAndList) {
+  ASSERT_EQ(Cli({"tenant", "add", "acme"}).exit_code, 0);
+  auto plain = ValidRegistration("1");
+  plain.push_back("--json");
+  auto defaults = Cli(plain);
+  ASSERT_EQ(defaults.exit_code, 0) << defaults.err;
+  auto d = nlohmann::json::parse(defaults.out);
+  EXPECT_EQ(d["service_hosts"], nlohmann::json::array());
+  EXPECT_EQ(d["final_grades_only"], false);
+  EXPECT_EQ(d["send_comments"], false);
+  EXPECT_EQ(d["allow_extra_credit"], false);
+
+  // Canvas Cloud: the AGS host is the institution's, so it is added as a service host.
+  auto args = ValidRegistration("2");
+  for (const char* a : {"--service-host", "school.instructure.com", "--service-host", "api.school.edu:8443",
+                        "--final-grades-only", "--send-comments", "--json"}) {
+    args.push_back(a);
+  }
+  auto add = Cli(args);
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  auto reg = nlohmann::json::parse(add.out);
+  const std::string id = reg["id"];
+  EXPECT_EQ(reg["service_hosts"], nlohmann::json({"school.instructure.com", "api.school.edu:8443"}));
+  EXPECT_EQ(reg["allowed_hosts"], nlohmann::json({"canvas.instructure.com", "sso.canvaslms.com",
+                                                  "school.instructure.com", "api.school.edu:8443"}));
+  EXPECT_EQ(reg["final_grades_only"], true);
+  EXPECT_EQ(reg["send_comments"], true);
+  EXPECT_EQ(reg["allow_extra_credit"], false);
+
+  // Stored, not just echoed: a fresh process shows the same.
+  auto show = Cli({"registration", "show", id, "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out), reg);
+  auto human = Cli({"registration", "show", id});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("service_host:    school.instructure.com"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("final grades only:  yes"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("allow extra credit: no"), std::string::npos) << human.out;
+
+  // update changes only what is given.
+  auto update = Cli({"registration", "update", id, "--no-final-grades-only", "--allow-extra-credit",
+                     "--add-service-host", "x.example", "--remove-service-host", "api.school.edu:8443",
+                     "--target-url", "https://tool.example.com/lti/start", "--token-audience", "aud-1", "--json"});
+  ASSERT_EQ(update.exit_code, 0) << update.err;
+  auto u = nlohmann::json::parse(update.out);
+  EXPECT_EQ(u["service_hosts"], nlohmann::json({"school.instructure.com", "x.example"}));
+  EXPECT_EQ(u["final_grades_only"], false);
+  EXPECT_EQ(u["send_comments"], true);
+  EXPECT_EQ(u["allow_extra_credit"], true);
+  EXPECT_EQ(u["target_url"], "https://tool.example.com/lti/start");
+  EXPECT_EQ(u["token_audience"], "aud-1");
+  EXPECT_EQ(u["client_id"], reg["client_id"]);
+  EXPECT_EQ(u["deployment_ids"], reg["deployment_ids"]);
+  EXPECT_EQ(u["created_at"], reg["created_at"]);
+
+  // --service-host on update replaces the list; "" clears target and audience.
+  auto replace = Cli({"registration", "update", id, "--service-host", "only.example", "--target-url", "",
+                      "--token-audience", "", "--no-send-comments", "--json"});
+  ASSERT_EQ(replace.exit_code, 0) << replace.err;
+  auto r = nlohmann::json::parse(replace.out);
+  EXPECT_EQ(r["service_hosts"], nlohmann::json({"only.example"}));
+  EXPECT_EQ(r["target_url"], "");
+  EXPECT_EQ(r["token_audience"], "https://sso.canvaslms.com/login/oauth2/token");  // the family rule again
+  EXPECT_EQ(r["send_comments"], false);
+  EXPECT_EQ(r["allow_extra_credit"], true);
+
+  auto list = Cli({"registration", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto all = nlohmann::json::parse(list.out);
+  ASSERT_EQ(all.size(), 2u);
+  for (const auto& one : all) {
+    if (one["id"] == id) {
+      EXPECT_EQ(one, nlohmann::json::parse(Cli({"registration", "show", id, "--json"}).out));
+    }
+  }
+}
+
+TEST_F(CliTest, BadServiceHostsAndUpdatesExitTwoAndChangeNothing) {
+  ASSERT_EQ(Cli({"tenant", "add", "acme"}).exit_code, 0);
+  for (const char* bad : {"https://school.instructure.com", "school.instructure.com/api", "School.Instructure.com",
+                          "school.edu:99999", "school..edu"}) {
+    auto args = ValidRegistration(std::string("c-") + bad);
+    args.push_back("--service-host");
+    args.push_back(bad);
+    auto r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("[registration.bad_service_host]"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  auto none = Cli({"registration", "list", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(none.out).size(), 0u);
+
+  auto args = ValidRegistration("ok");
+  args.push_back("--json");
+  auto add = Cli(args);
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string id = nlohmann::json::parse(add.out)["id"];
+  const std::string before = Cli({"registration", "show", id, "--json"}).out;
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const Case& c : {Case{{"--service-host", "https://x.example/"}, "registration.bad_service_host"},
+                        Case{{"--add-service-host", "x.example:0"}, "registration.bad_service_host"},
+                        Case{{"--remove-service-host", "not.there"}, "registration.unknown_service_host"},
+                        Case{{"--target-url", "http://tool.example"}, "registration.insecure_target-url"},
+                        Case{{}, "registration.nothing_to_update"},
+                        Case{{"--send-comments", "--no-send-comments"}, "excludes"},
+                        Case{{"--service-host", "a.example", "--add-service-host", "b.example"}, "excludes"}}) {
+    std::vector<std::string> cmd = {"registration", "update", id};
+    cmd.insert(cmd.end(), c.args.begin(), c.args.end());
+    auto r = Cli(cmd);
+    EXPECT_EQ(r.exit_code, 2) << c.says;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(Cli({"registration", "show", id, "--json"}).out, before);
+  auto unknown = Cli({"registration", "update", "r_nope", "--send-comments"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("registration.unknown"), std::string::npos) << unknown.err;
+}
+
 TEST_F(CliTest, BadInputGetsOneLineAndExitCodeTwo) {
   ASSERT_EQ(Cli({"tenant", "add", "acme"}).exit_code, 0);
   auto bad_url = ValidRegistration("x");

@@ -169,6 +169,72 @@ TEST_F(ScoreE2eTest, ExplicitTargetsMustBeOnTheRegistrationsHosts) {
   EXPECT_EQ(ErrorOf(foreign), "score.unknown_registration");
 }
 
+// Extra credit is a per-registration choice (registration update --allow-extra-credit), applied
+// by the running server to launch and explicit targets alike, and refused by default.
+TEST_F(ScoreE2eTest, ExtraCreditIsRefusedByDefaultAndAcceptedWhenTheRegistrationAllowsIt) {
+  auto launch = LaunchAs("learner3");
+  const nlohmann::json for_launch = {{"launch_id", launch["id"]}, {"score_given", 12}, {"score_maximum", 10}};
+  const nlohmann::json explicit_target = {{"registration_id", env.canvas.registration_id},
+                                          {"lineitem_url", env.sim_url + "/sim/api/lti/courses/1001/line_items/1"},
+                                          {"user_id", "learner3"},
+                                          {"score_given", 10.5},
+                                          {"score_maximum", 10}};
+  for (const auto& body : {for_launch, explicit_target}) {
+    auto refused = Post(body, env.api_key);
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(ErrorOf(refused), "score.above_maximum");
+  }
+
+  auto on = env.Cli({"registration", "update", env.canvas.registration_id, "--allow-extra-credit", "--json"});
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  EXPECT_EQ(nlohmann::json::parse(on.out)["allow_extra_credit"], true);
+  std::vector<std::string> ids;
+  for (const auto& body : {for_launch, explicit_target}) {
+    auto accepted = Post(body, env.api_key);
+    EXPECT_EQ(accepted.status, 202) << accepted.body;
+    ids.push_back(nlohmann::json::parse(accepted.body, nullptr, false).value("id", ""));
+  }
+  for (const auto& id : ids) {
+    auto status = env.Get(env.gb_url + "/api/v1/scores/" + id, env.api_key);
+    ASSERT_EQ(status.status, 200) << status.body;
+    EXPECT_GT(nlohmann::json::parse(status.body)["score_given"].get<double>(), 10);
+  }
+  // Still validated otherwise: negative scores stay refused with extra credit on.
+  auto negative = Post({{"launch_id", launch["id"]}, {"score_given", -1}, {"score_maximum", 10}}, env.api_key);
+  EXPECT_EQ(ErrorOf(negative), "score.negative");
+
+  // Back to the default (the environment is shared by the tests of this process).
+  auto off = env.Cli({"registration", "update", env.canvas.registration_id, "--no-allow-extra-credit"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(ErrorOf(Post(for_launch, env.api_key)), "score.above_maximum");
+}
+
+// An explicit target on a host the registration lists as a service host is accepted; with a
+// port, only on that port.
+TEST_F(ScoreE2eTest, ExplicitTargetsMayUseTheRegistrationsServiceHosts) {
+  nlohmann::json score = {{"registration_id", env.canvas.registration_id},
+                          {"lineitem_url", "https://school.instructure.com/api/lti/courses/1/line_items/7"},
+                          {"user_id", "learner1"},
+                          {"score_given", 5},
+                          {"score_maximum", 10}};
+  EXPECT_EQ(ErrorOf(Post(score, env.api_key)), "score.host_not_allowed");
+  auto add = env.Cli({"registration", "update", env.canvas.registration_id, "--add-service-host",
+                      "school.instructure.com", "--add-service-host", "api.school.edu:8443"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  auto ok = Post(score, env.api_key);
+  EXPECT_EQ(ok.status, 202) << ok.body;
+  score["lineitem_url"] = "https://api.school.edu:8443/api/lti/courses/1/line_items/7";
+  EXPECT_EQ(Post(score, env.api_key).status, 202);
+  score["lineitem_url"] = "https://api.school.edu/api/lti/courses/1/line_items/7";
+  EXPECT_EQ(ErrorOf(Post(score, env.api_key)), "score.host_not_allowed");
+
+  auto remove = env.Cli({"registration", "update", env.canvas.registration_id, "--remove-service-host",
+                         "school.instructure.com", "--remove-service-host", "api.school.edu:8443"});
+  ASSERT_EQ(remove.exit_code, 0) << remove.err;
+  score["lineitem_url"] = "https://school.instructure.com/api/lti/courses/1/line_items/7";
+  EXPECT_EQ(ErrorOf(Post(score, env.api_key)), "score.host_not_allowed");
+}
+
 }  // namespace
 }  // namespace gb::testing
 

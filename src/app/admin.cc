@@ -1,5 +1,7 @@
 #include "app/admin.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 #include "base/random.h"
 #include "base/strings.h"
@@ -26,7 +28,22 @@ Status CheckUrl(const std::string& name, const std::string& value, bool dev_mode
   return Status::Ok();
 }
 
+// Validates each host and drops repeats, keeping the first occurrence's position.
+Result<std::vector<std::string>> CheckServiceHosts(const std::vector<std::string>& hosts) {
+  std::vector<std::string> out;
+  for (const std::string& h : hosts) {
+    GB_RETURN_IF_ERROR(lti::ValidateServiceHost(h));
+    if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
+  }
+  return out;
+}
+
 }  // namespace
+
+bool RegistrationChanges::Empty() const {
+  return !target_url && !token_audience && !service_hosts && add_service_hosts.empty() &&
+         remove_service_hosts.empty() && !final_grades_only && !send_comments && !allow_extra_credit;
+}
 
 Result<NewTenant> AddTenant(SqliteStore& store, const std::string& name) {
   if (name.empty() || name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos) {
@@ -75,7 +92,44 @@ Result<lti::Registration> AddRegistration(SqliteStore& store, const Registration
   reg.family = *family;
   reg.target_url = in.target_url;
   reg.created_at = SystemClock::Instance().NowSeconds();
+  GB_ASSIGN_OR_RETURN(reg.service_hosts, CheckServiceHosts(in.service_hosts));
+  reg.final_grades_only = in.final_grades_only;
+  reg.send_comments = in.send_comments;
+  reg.allow_extra_credit = in.allow_extra_credit;
   GB_RETURN_IF_ERROR(store.AddRegistration(reg));
+  return reg;
+}
+
+Result<lti::Registration> UpdateRegistration(SqliteStore& store, const lti::RegistrationId& id,
+                                             const RegistrationChanges& changes, bool dev_mode) {
+  if (changes.Empty()) {
+    return Invalid("registration.nothing_to_update", "Nothing to change: give at least one option (see --help).");
+  }
+  if (changes.service_hosts && (!changes.add_service_hosts.empty() || !changes.remove_service_hosts.empty())) {
+    return Invalid("registration.bad_service_host",
+                   "--service-host replaces the list; use it without --add-service-host/--remove-service-host.");
+  }
+  GB_ASSIGN_OR_RETURN(lti::Registration reg, store.GetRegistration(id));
+  if (changes.target_url) {
+    if (!changes.target_url->empty()) GB_RETURN_IF_ERROR(CheckUrl("target-url", *changes.target_url, dev_mode, true));
+    reg.target_url = *changes.target_url;
+  }
+  if (changes.token_audience) reg.token_audience = *changes.token_audience;
+  if (changes.service_hosts) reg.service_hosts = *changes.service_hosts;
+  for (const std::string& h : changes.add_service_hosts) reg.service_hosts.push_back(h);
+  for (const std::string& h : changes.remove_service_hosts) {
+    auto it = std::find(reg.service_hosts.begin(), reg.service_hosts.end(), h);
+    if (it == reg.service_hosts.end()) {
+      return Invalid("registration.unknown_service_host",
+                     "--remove-service-host: \"" + h + "\" is not a service host of registration " + id.str() + ".");
+    }
+    reg.service_hosts.erase(it);
+  }
+  GB_ASSIGN_OR_RETURN(reg.service_hosts, CheckServiceHosts(reg.service_hosts));
+  if (changes.final_grades_only) reg.final_grades_only = *changes.final_grades_only;
+  if (changes.send_comments) reg.send_comments = *changes.send_comments;
+  if (changes.allow_extra_credit) reg.allow_extra_credit = *changes.allow_extra_credit;
+  GB_RETURN_IF_ERROR(store.UpdateRegistration(reg));
   return reg;
 }
 

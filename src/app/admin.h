@@ -2,6 +2,7 @@
 // same database a server uses (SQLite locking makes concurrent use safe).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,34 @@ struct RegistrationInput {
   std::string tenant, issuer, client_id, auth_url, token_url, jwks_url, family = "generic", target_url,
       token_audience;
   std::vector<std::string> deployment_ids;
+  std::vector<std::string> service_hosts;
+  bool final_grades_only = false;
+  bool send_comments = false;
+  bool allow_extra_credit = false;
 };
-// Validates every field (URLs https unless dev_mode; issuer without query/fragment) and stores it.
+// Validates every field (URLs https unless dev_mode; issuer without query/fragment; service hosts
+// per lti::ValidateServiceHost, duplicates dropped) and stores it.
 Result<lti::Registration> AddRegistration(SqliteStore& store, const RegistrationInput& in, bool dev_mode);
+
+// What `registration update` changes; members left unset (nullopt, empty lists) keep the stored
+// value.
+struct RegistrationChanges {
+  std::optional<std::string> target_url;      // "" = back to the built-in landing page
+  std::optional<std::string> token_audience;  // "" = back to the family default
+  // Replaces the whole list; cannot be combined with add/remove.
+  std::optional<std::vector<std::string>> service_hosts;
+  std::vector<std::string> add_service_hosts;     // already present: no change
+  std::vector<std::string> remove_service_hosts;  // each must be present
+  std::optional<bool> final_grades_only, send_comments, allow_extra_credit;
+
+  bool Empty() const;
+};
+// Reads the registration, applies `changes`, validates as AddRegistration does and writes it back
+// whole. kNotFound "registration.unknown"; kInvalidArgument for bad values, for no change at all
+// ("registration.nothing_to_update"), for combining service_hosts with add/remove, and for
+// removing a host the registration does not have ("registration.unknown_service_host").
+// Concurrent updates of one registration are last-writer-wins.
+Result<lti::Registration> UpdateRegistration(SqliteStore& store, const lti::RegistrationId& id,
+                                             const RegistrationChanges& changes, bool dev_mode);
 
 }  // namespace gb::app

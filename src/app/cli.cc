@@ -74,6 +74,14 @@ Result<std::unique_ptr<SqliteStore>> OpenStore(const Config& config) {
   return SqliteStore::Open(path);
 }
 
+constexpr const char kServiceHostHelp[] =
+    "extra host AGS/NRPS URLs may be on, as host or host:port (repeatable); Canvas Cloud needs the "
+    "institution's host, e.g. school.instructure.com";
+constexpr const char kFinalGradesOnlyHelp[] =
+    "pass back only FullyGraded scores (others are kept, not sent)";
+constexpr const char kSendCommentsHelp[] = "send score comments to the platform (off: comments never leave)";
+constexpr const char kAllowExtraCreditHelp[] = "accept score_given above score_maximum";
+
 json RegistrationJson(const lti::Registration& r) {
   return {{"id", r.id.str()},
           {"tenant_id", r.tenant_id.str()},
@@ -86,6 +94,11 @@ json RegistrationJson(const lti::Registration& r) {
           {"token_audience", r.EffectiveTokenAudience()},
           {"family", std::string(lti::FamilyName(r.family))},
           {"target_url", r.target_url},
+          {"service_hosts", r.service_hosts},
+          {"allowed_hosts", r.AllowedHosts()},
+          {"final_grades_only", r.final_grades_only},
+          {"send_comments", r.send_comments},
+          {"allow_extra_credit", r.allow_extra_credit},
           {"created_at", r.created_at}};
 }
 
@@ -105,6 +118,14 @@ void PrintRegistration(const lti::Registration& r, bool as_json) {
             << "  token audience:  " << r.EffectiveTokenAudience() << "\n"
             << "  jwks_url:        " << r.jwks_url << "\n"
             << "  target_url:      " << (r.target_url.empty() ? "(built-in landing page)" : r.target_url) << "\n";
+  for (const auto& h : r.service_hosts) std::cout << "  service_host:    " << h << "\n";
+  std::string allowed;
+  for (const auto& h : r.AllowedHosts()) allowed += (allowed.empty() ? "" : ", ") + h;
+  auto yes_no = [](bool b) { return b ? "yes" : "no"; };
+  std::cout << "  allowed hosts:   " << allowed << "\n"
+            << "  final grades only:  " << yes_no(r.final_grades_only) << "\n"
+            << "  send comments:      " << yes_no(r.send_comments) << "\n"
+            << "  allow extra credit: " << yes_no(r.allow_extra_credit) << "\n";
 }
 
 }  // namespace
@@ -146,6 +167,11 @@ int RunCli(int argc, char** argv) {
   reg_add->add_option("--family", reg_in.family, "canvas|moodle|brightspace|blackboard|sakai|generic");
   reg_add->add_option("--target-url", reg_in.target_url, "where launches are handed to the tool");
   reg_add->add_option("--token-audience", reg_in.token_audience, "client assertion aud (default: family rule)");
+  // One value per occurrence, so a repeated option never swallows a positional argument.
+  reg_add->add_option("--service-host", reg_in.service_hosts, kServiceHostHelp)->allow_extra_args(false);
+  reg_add->add_flag("--final-grades-only", reg_in.final_grades_only, kFinalGradesOnlyHelp);
+  reg_add->add_flag("--send-comments", reg_in.send_comments, kSendCommentsHelp);
+  reg_add->add_flag("--allow-extra-credit", reg_in.allow_extra_credit, kAllowExtraCreditHelp);
   reg_opts.AddTo(reg_add, false);
   auto* reg_list = reg->add_subcommand("list", "List registrations");
   std::string reg_list_tenant;
@@ -155,6 +181,37 @@ int RunCli(int argc, char** argv) {
   auto* reg_show = reg->add_subcommand("show", "Show one registration");
   reg_show->add_option("id", reg_id)->required();
   reg_opts.AddTo(reg_show, false);
+  RegistrationChanges reg_changes;
+  std::vector<std::string> reg_update_hosts;
+  auto* reg_update = reg->add_subcommand("update", "Change a registration's service hosts, target, token audience or "
+                                                   "passback policy; what is not given stays as it is");
+  reg_update->add_option("id", reg_id)->required();
+  auto* update_hosts = reg_update->add_option("--service-host", reg_update_hosts,
+                                              std::string(kServiceHostHelp) + "; replaces the list")
+                           ->allow_extra_args(false);
+  reg_update->add_option("--add-service-host", reg_changes.add_service_hosts, "add a service host (repeatable)")
+      ->allow_extra_args(false)
+      ->excludes(update_hosts);
+  reg_update->add_option("--remove-service-host", reg_changes.remove_service_hosts, "remove a service host (repeatable)")
+      ->allow_extra_args(false)
+      ->excludes(update_hosts);
+  reg_update->add_option_function<std::string>(
+      "--target-url", [&](const std::string& v) { reg_changes.target_url = v; },
+      "where launches are handed to the tool (\"\" = built-in landing page)");
+  reg_update->add_option_function<std::string>(
+      "--token-audience", [&](const std::string& v) { reg_changes.token_audience = v; },
+      "client assertion aud (\"\" = family rule)");
+  // Each policy flag has an explicit "off" form; giving both is a usage error.
+  auto policy_flag = [&](const std::string& name, std::optional<bool>& target, const std::string& help) {
+    auto* on = reg_update->add_flag_function("--" + name, [&target](int64_t) { target = true; }, help);
+    auto* off = reg_update->add_flag_function("--no-" + name, [&target](int64_t) { target = false; },
+                                              "turn --" + name + " off");
+    on->excludes(off);
+  };
+  policy_flag("final-grades-only", reg_changes.final_grades_only, kFinalGradesOnlyHelp);
+  policy_flag("send-comments", reg_changes.send_comments, kSendCommentsHelp);
+  policy_flag("allow-extra-credit", reg_changes.allow_extra_credit, kAllowExtraCreditHelp);
+  reg_opts.AddTo(reg_update, false);
   auto* reg_remove = reg->add_subcommand("remove", "Remove a registration");
   reg_remove->add_option("id", reg_id)->required();
   reg_opts.AddTo(reg_remove, false);
@@ -284,6 +341,17 @@ int RunCli(int argc, char** argv) {
       auto store = OpenStore(c);
       if (!store.ok()) return Fail(store.status());
       auto r = AddRegistration(**store, reg_in, c.dev_mode);
+      if (!r.ok()) return Fail(r.status());
+      PrintRegistration(*r, reg_opts.json);
+      return kExitOk;
+    });
+  }
+  if (reg_update->parsed()) {
+    if (update_hosts->count() > 0) reg_changes.service_hosts = reg_update_hosts;
+    return with_config(reg_opts, [&](const Config& c) {
+      auto store = OpenStore(c);
+      if (!store.ok()) return Fail(store.status());
+      auto r = UpdateRegistration(**store, lti::RegistrationId(reg_id), reg_changes, c.dev_mode);
       if (!r.ok()) return Fail(r.status());
       PrintRegistration(*r, reg_opts.json);
       return kExitOk;

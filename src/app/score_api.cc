@@ -38,11 +38,11 @@ Result<std::string> OptionalString(const json& body, const char* key, const std:
   return it->get<std::string>();
 }
 
+// The same rule AgsClient applies before sending, so a URL accepted here is not refused at
+// delivery for its host (service_hosts included, ports as Registration::AllowsUrl says).
 bool HostAllowed(const lti::Registration& reg, const std::string& url) {
   auto u = Url::Parse(url);
-  if (!u.ok()) return false;
-  auto hosts = reg.AllowedHosts();
-  return std::find(hosts.begin(), hosts.end(), u->host) != hosts.end();
+  return u.ok() && reg.AllowsUrl(*u);
 }
 
 }  // namespace
@@ -87,7 +87,8 @@ ScoreApi::ScoreApi(lti::RegistrationStore& registrations, lti::LaunchStore& laun
       random_(random),
       authenticate_(std::move(authenticate)) {}
 
-Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lti::Tenant& tenant) {
+Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lti::Tenant& tenant,
+                                              lti::Registration& registration) {
   auto ct = ToLower(req.headers.Get("Content-Type").value_or(""));
   if (!StartsWith(ct, "application/json")) {
     return Error(Code::kUnsupported, "score.bad_content_type", "Send the score as application/json.");
@@ -152,6 +153,14 @@ Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lt
       return Error(Code::kUnsupported, "score.no_score_scope",
                    "The platform did not grant the AGS score scope for this launch.");
     }
+    // The registration's passback policy applies; a launch outlives a removed registration, but
+    // a score for it could never be delivered.
+    auto reg = registrations_.GetRegistration(launch.registration_id);
+    if (!reg.ok() || reg->tenant_id != tenant.id) {
+      return Error(Code::kNotFound, "score.unknown_registration",
+                   "The registration of launch " + launch_id + " no longer exists.");
+    }
+    registration = std::move(*reg);
     s.launch_id = launch.id;
     s.registration_id = launch.registration_id;
     s.lineitem_url = launch.ags->lineitem;
@@ -185,6 +194,7 @@ Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lt
       }
     }
     s.user_id = user_id;
+    registration = std::move(*reg);
   }
   return s;
 }
@@ -192,9 +202,12 @@ Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lt
 http::Response ScoreApi::Submit(const http::Request& req) {
   auto tenant = authenticate_(req);
   if (!tenant.ok()) return server::JsonError(tenant.status());
-  auto score = Parse(req, *tenant);
+  lti::Registration registration;
+  auto score = Parse(req, *tenant, registration);
   if (!score.ok()) return server::JsonError(score.status());
-  if (Status v = passback::ValidateScore(*score, {}); !v.ok()) return server::JsonError(v);
+  if (Status v = passback::ValidateScore(*score, passback::ScorePolicy::For(registration)); !v.ok()) {
+    return server::JsonError(v);
+  }
 
   const int64_t now_ms = clock_.NowMillis();
   score->id = "s_" + random_.Hex(12);

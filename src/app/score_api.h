@@ -33,7 +33,10 @@ class ScoreApi {
   http::Response GetStatus(const http::Request& request);
 
  private:
-  Result<passback::ScoreRecord> Parse(const http::Request& request, const lti::Tenant& tenant);
+  // The score as requested, and in `registration` the registration it targets (whose policy
+  // Submit applies).
+  Result<passback::ScoreRecord> Parse(const http::Request& request, const lti::Tenant& tenant,
+                                      lti::Registration& registration);
 
   lti::RegistrationStore& registrations_;
   lti::LaunchStore& launches_;

@@ -52,11 +52,6 @@ std::optional<double> Number(const json& obj, const char* key) {
   return std::nullopt;
 }
 
-bool HostAllowed(const Registration& registration, const std::string& host) {
-  auto hosts = registration.AllowedHosts();
-  return std::find(hosts.begin(), hosts.end(), host) != hosts.end();
-}
-
 std::string HostList(const Registration& registration) {
   std::string out;
   for (const auto& h : registration.AllowedHosts()) {
@@ -66,7 +61,8 @@ std::string HostList(const Registration& registration) {
   return out.empty() ? "none" : out;
 }
 
-Status NotAllowed(const Registration& registration, const std::string& host) {
+Status NotAllowed(const Registration& registration, const Url& url) {
+  const std::string host = url.explicit_port ? url.Authority() : url.host;
   return Error(Code::kPermissionDenied, "service.host_not_allowed",
                "The service URL's host " + host + " is not one of this registration's hosts (" +
                    HostList(registration) + "); nothing was sent.");
@@ -78,7 +74,7 @@ Result<Url> CheckUrl(const Registration& registration, std::string_view url) {
     return Error(Code::kInvalidArgument, "ags.invalid_url",
                  "The service URL is not a valid http(s) URL: " + parsed.status().message());
   }
-  if (!HostAllowed(registration, parsed->host)) return NotAllowed(registration, parsed->host);
+  if (!registration.AllowsUrl(*parsed)) return NotAllowed(registration, *parsed);
   return parsed;
 }
 
@@ -392,9 +388,9 @@ Result<AgsReply<std::vector<T>>> AgsClient::Collect(const Registration& registra
                     "The platform's Link rel=\"next\" is not a valid URL; the list is incomplete.");
       return reply;
     }
-    if (!HostAllowed(registration, parsed->host)) {
-      static_cast<ServiceOutcome&>(reply) =
-          Permanent(std::move(outcome), "service.host_not_allowed", NotAllowed(registration, parsed->host).message());
+    if (!registration.AllowsUrl(*parsed)) {
+      static_cast<ServiceOutcome&>(reply) = Permanent(std::move(outcome), "service.host_not_allowed",
+                                                      NotAllowed(registration, *parsed).message());
       return reply;
     }
     url = std::move(next_url);

@@ -412,6 +412,34 @@ TEST_F(AgsClientTest, RefusesHostsOutsideTheRegistrationAndSendsNothing) {
   for (const auto& r : http_.requests()) EXPECT_EQ(r.url.find("evil"), std::string::npos);
 }
 
+// Canvas Cloud: issuer, auth, token and JWKS on Instructure's shared hosts, AGS on the
+// institution's host, which only service_hosts can allow.
+TEST_F(AgsClientTest, CanvasCloudAgsHostIsAllowedOnlyAsAServiceHost) {
+  Registration cloud = Canvas();
+  cloud.token_url = "https://sso.canvaslms.com/login/oauth2/token";
+  EXPECT_EQ(ags_.PostScore(cloud, kCanvasItem, FinalScore()).status().reason(), "service.host_not_allowed");
+  EXPECT_EQ(http_.count(), 0u);
+
+  cloud.service_hosts = {"school.instructure.com"};
+  PushToken("tok-cloud", kScopeScore);
+  http_.Push(200, "{}", {{"Content-Type", "application/vnd.ims.lis.v1.score+json"}});
+  auto out = ags_.PostScore(cloud, kCanvasItem, FinalScore());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->classification, Classification::kDelivered);
+  auto all = http_.requests();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].url, cloud.token_url);
+  EXPECT_EQ(all[1].url, std::string(kCanvasItem) + "/scores");
+
+  // A service host with a port allows that port only.
+  cloud.service_hosts = {"school.instructure.com:8443"};
+  auto refused = ags_.PostScore(cloud, kCanvasItem, FinalScore());
+  EXPECT_EQ(refused.status().reason(), "service.host_not_allowed");
+  EXPECT_NE(refused.status().message().find("school.instructure.com:8443"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(http_.count(), 2u);
+}
+
 TEST_F(AgsClientTest, PagingIsBoundedAndLoopsAreDetected) {
   AgsClientOptions options;
   options.max_pages = 5;

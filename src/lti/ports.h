@@ -31,7 +31,10 @@ class RegistrationStore {
   virtual ~RegistrationStore() = default;
   // kConflict "registration.exists" when (issuer, client_id) is taken.
   virtual Status AddRegistration(const Registration& registration) = 0;
-  // Replaces the stored registration with the same id (kNotFound if none).
+  // Replaces every field of the stored registration with the same id, deployments, service hosts
+  // and passback policy included, atomically: kNotFound "registration.unknown" if there is none,
+  // kConflict "registration.exists" / kNotFound "tenant.unknown" as for Add, and then nothing
+  // changes. Callers changing a few fields read, modify and write the whole registration.
   virtual Status UpdateRegistration(const Registration& registration) = 0;
   // kNotFound "registration.unknown" for the getters below.
   virtual Result<Registration> GetRegistration(const RegistrationId& id) = 0;

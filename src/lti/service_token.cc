@@ -167,8 +167,7 @@ Result<AccessToken> ServiceTokenClient::Get(const Registration& registration, st
     return Error(Code::kFailedPrecondition, "token.invalid_url",
                  "The registration's token URL is not a valid http(s) URL: " + token_url.status().message());
   }
-  auto allowed = registration.AllowedHosts();
-  if (std::find(allowed.begin(), allowed.end(), token_url->host) == allowed.end()) {
+  if (!registration.AllowsUrl(*token_url)) {
     return Error(Code::kPermissionDenied, "service.host_not_allowed",
                  "The token URL host " + token_url->host + " is not one of the registration's hosts.");
   }

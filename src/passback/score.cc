@@ -26,6 +26,21 @@ Status Invalid(const char* reason, std::string message) {
 
 }  // namespace
 
+ScorePolicy ScorePolicy::For(const lti::Registration& registration) {
+  ScorePolicy policy;
+  policy.allow_extra_credit = registration.allow_extra_credit;
+  return policy;
+}
+
+bool MaySend(const ScoreRecord& score, const lti::Registration& registration) {
+  return !registration.final_grades_only || score.grading_progress == "FullyGraded";
+}
+
+std::optional<std::string> OutboundComment(const ScoreRecord& score, const lti::Registration& registration) {
+  if (!registration.send_comments || score.comment.empty()) return std::nullopt;
+  return score.comment;
+}
+
 std::string_view StateName(ScoreState state) { return kStates[static_cast<size_t>(state)]; }
 
 std::optional<ScoreState> ParseState(std::string_view name) {

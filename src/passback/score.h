@@ -76,11 +76,22 @@ bool IsGradingProgress(std::string_view v);
 
 struct ScorePolicy {
   bool allow_extra_credit = false;  // score_given above score_maximum
+
+  // The acceptance policy of a registration (Registration::allow_extra_credit).
+  static ScorePolicy For(const lti::Registration& registration);
 };
 
 // Checks a score before it is stored: finite, non-negative numbers; a maximum > 0 whenever a
 // score is given; not above the maximum unless extra credit is allowed; known progress values;
 // graded_by.kind known; bounded strings. kInvalidArgument with reasons "score.*".
 Status ValidateScore(const ScoreRecord& score, const ScorePolicy& policy);
+
+// A registration's passback policy as delivery applies it (DESIGN §7), for the dispatcher.
+// False when the registration passes back final grades only and the score's grading_progress is
+// not FullyGraded: such a score is kept (and audited) but must never be sent.
+bool MaySend(const ScoreRecord& score, const lti::Registration& registration);
+// The comment to put in the outbound AGS score: the score's comment when the registration sends
+// comments and there is one, otherwise nullopt (no comment member; nothing the tool wrote leaves).
+std::optional<std::string> OutboundComment(const ScoreRecord& score, const lti::Registration& registration);
 
 }  // namespace gb::passback

@@ -90,5 +90,42 @@ TEST(ScoreTest, StatesRoundTripAndCoalescingKeyNamesTheColumnAndUser) {
   EXPECT_NE(a.CoalescingKey(), b.CoalescingKey());
 }
 
+
+TEST(ScorePolicyTest, ExtraCreditFollowsTheRegistration) {
+  lti::Registration reg;
+  auto s = Valid();
+  s.score_given = 11;
+  EXPECT_EQ(Reason(s, ScorePolicy::For(reg)), "score.above_maximum");
+  reg.allow_extra_credit = true;
+  EXPECT_TRUE(ValidateScore(s, ScorePolicy::For(reg)).ok());
+}
+
+TEST(ScorePolicyTest, FinalGradesOnlyHoldsEveryNonFinalProgress) {
+  lti::Registration reg;
+  auto s = Valid();
+  for (const char* p : {"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"}) {
+    s.grading_progress = p;
+    EXPECT_TRUE(MaySend(s, reg)) << p;
+  }
+  reg.final_grades_only = true;
+  for (const char* p : {"Pending", "PendingManual", "Failed", "NotReady"}) {
+    s.grading_progress = p;
+    EXPECT_FALSE(MaySend(s, reg)) << p;
+  }
+  s.grading_progress = "FullyGraded";
+  EXPECT_TRUE(MaySend(s, reg));
+}
+
+TEST(ScorePolicyTest, CommentsLeaveOnlyWhenTheRegistrationOptsIn) {
+  lti::Registration reg;
+  auto s = Valid();
+  s.comment = "Strong argument, weak conclusion.";
+  EXPECT_EQ(OutboundComment(s, reg), std::nullopt);
+  reg.send_comments = true;
+  EXPECT_EQ(OutboundComment(s, reg), "Strong argument, weak conclusion.");
+  s.comment.clear();
+  EXPECT_EQ(OutboundComment(s, reg), std::nullopt);
+}
+
 }  // namespace
 }  // namespace gb::passback

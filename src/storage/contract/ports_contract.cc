@@ -47,6 +47,10 @@ void ExpectSameRegistration(const lti::Registration& got, const lti::Registratio
   EXPECT_EQ(got.family, want.family);
   EXPECT_EQ(got.target_url, want.target_url);
   EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.service_hosts, want.service_hosts);
+  EXPECT_EQ(got.final_grades_only, want.final_grades_only);
+  EXPECT_EQ(got.send_comments, want.send_comments);
+  EXPECT_EQ(got.allow_extra_credit, want.allow_extra_credit);
 }
 
 void ExpectSameLaunch(const lti::StoredLaunch& got, const lti::StoredLaunch& want) {
@@ -210,6 +214,47 @@ TEST_P(PortsContractTest, RegistrationWithoutDeploymentsRoundTrips) {
   ExpectSameRegistration(*got, r);
 }
 
+TEST_P(PortsContractTest, RegistrationServiceHostsAndPolicyRoundTrip) {
+  lti::Tenant t = AddTenant("acme");
+  lti::Registration defaults = MakeRegistration(t, "reg-0", "https://canvas.instructure.com", "1");
+  ASSERT_TRUE(IsOk(s_.registrations->AddRegistration(defaults)));
+  auto got = s_.registrations->GetRegistration(defaults.id);
+  ASSERT_TRUE(IsOk(got.status()));
+  EXPECT_TRUE(got->service_hosts.empty());
+  EXPECT_FALSE(got->final_grades_only);
+  EXPECT_FALSE(got->send_comments);
+  EXPECT_FALSE(got->allow_extra_credit);
+
+  // Each flag on its own, so a swapped column cannot pass; service hosts keep their order.
+  lti::Registration r = MakeRegistration(t, "reg-1", "https://canvas.instructure.com", "2");
+  r.service_hosts = {"school.instructure.com", "api.school.edu:8443", "a.example"};
+  r.final_grades_only = true;
+  lti::Registration c = MakeRegistration(t, "reg-2", "https://canvas.instructure.com", "3");
+  c.service_hosts = {"only.example"};
+  c.send_comments = true;
+  lti::Registration x = MakeRegistration(t, "reg-3", "https://canvas.instructure.com", "4");
+  x.allow_extra_credit = true;
+  for (const lti::Registration* want : {&r, &c, &x}) {
+    ASSERT_TRUE(IsOk(s_.registrations->AddRegistration(*want)));
+    got = s_.registrations->GetRegistration(want->id);
+    ASSERT_TRUE(IsOk(got.status()));
+    ExpectSameRegistration(*got, *want);
+    auto found = s_.registrations->FindRegistration(want->issuer, want->client_id);
+    ASSERT_TRUE(IsOk(found.status()));
+    ExpectSameRegistration(*found, *want);
+  }
+  auto by_issuer = s_.registrations->FindRegistrationsByIssuer("https://canvas.instructure.com");
+  ASSERT_TRUE(IsOk(by_issuer.status()));
+  ASSERT_EQ(by_issuer->size(), 4u);
+  auto listed = s_.registrations->ListRegistrations(t.id);
+  ASSERT_TRUE(IsOk(listed.status()));
+  for (const auto& one : *listed) {
+    if (one.id == r.id) ExpectSameRegistration(one, r);
+    if (one.id == c.id) ExpectSameRegistration(one, c);
+    if (one.id == x.id) ExpectSameRegistration(one, x);
+  }
+}
+
 TEST_P(PortsContractTest, DuplicateIssuerAndClientIdConflicts) {
   lti::Tenant acme = AddTenant("acme");
   lti::Tenant globex = AddTenant("globex");
@@ -309,6 +354,10 @@ TEST_P(PortsContractTest, UpdateRegistrationReplacesEverything) {
   changed.family = lti::PlatformFamily::kGeneric;
   changed.target_url = "https://tool.example/x";
   changed.created_at = r.created_at + 5;
+  changed.service_hosts = {"school.instructure.com", "api.school.edu:8443"};
+  changed.final_grades_only = true;
+  changed.send_comments = true;
+  changed.allow_extra_credit = true;
   ASSERT_TRUE(IsOk(s_.registrations->UpdateRegistration(changed)));
   auto got = s_.registrations->GetRegistration(r.id);
   ASSERT_TRUE(IsOk(got.status()));
@@ -317,10 +366,15 @@ TEST_P(PortsContractTest, UpdateRegistrationReplacesEverything) {
                       "registration.unknown"));
 
   changed.deployment_ids.clear();
+  changed.service_hosts.clear();
+  changed.final_grades_only = false;
+  changed.send_comments = false;
+  changed.allow_extra_credit = false;
   ASSERT_TRUE(IsOk(s_.registrations->UpdateRegistration(changed)));
   got = s_.registrations->GetRegistration(r.id);
   ASSERT_TRUE(IsOk(got.status()));
   EXPECT_TRUE(got->deployment_ids.empty());
+  ExpectSameRegistration(*got, changed);
 }
 
 TEST_P(PortsContractTest, UpdateUnknownRegistrationIsNotFound) {
@@ -340,6 +394,8 @@ TEST_P(PortsContractTest, UpdateOntoTakenIssuerAndClientIdConflictsAndChangesNot
   lti::Registration clash = a;
   clash.client_id = "2";
   clash.deployment_ids = {"x"};
+  clash.service_hosts = {"x.example"};
+  clash.allow_extra_credit = true;
   EXPECT_TRUE(IsError(s_.registrations->UpdateRegistration(clash), Code::kConflict, "registration.exists"));
   auto got = s_.registrations->GetRegistration(a.id);
   ASSERT_TRUE(IsOk(got.status()));

@@ -15,6 +15,8 @@
 //     nothing matches; lists of tenants and registrations are in no particular order;
 //   - AddRegistration/UpdateRegistration with a tenant that does not exist fail with kNotFound
 //     "tenant.unknown";
+//   - service_hosts round-trip verbatim and in order (the store does not validate them), and the
+//     passback policy flags independently of each other;
 //   - ListKeys orders by created_at descending, keys created in the same second newest-added
 //     first; AddKey of a taken kid fails with kConflict "key.exists", RetireKey of an unknown kid
 //     with kNotFound "key.unknown";

@@ -138,6 +138,16 @@ CREATE TABLE audit_log (
   hash       TEXT NOT NULL
 ) STRICT;
 )sql"},
+    {3, "registration service hosts and passback policy", R"sql(
+-- Extra hosts AGS/NRPS URLs may be on: a JSON array of "host" or "host:port" strings.
+ALTER TABLE registrations ADD COLUMN service_hosts TEXT NOT NULL DEFAULT '[]';
+-- Passback policy flags (0/1), off for every existing registration.
+ALTER TABLE registrations ADD COLUMN final_grades_only INTEGER NOT NULL DEFAULT 0
+  CHECK (final_grades_only IN (0, 1));
+ALTER TABLE registrations ADD COLUMN send_comments INTEGER NOT NULL DEFAULT 0 CHECK (send_comments IN (0, 1));
+ALTER TABLE registrations ADD COLUMN allow_extra_credit INTEGER NOT NULL DEFAULT 0
+  CHECK (allow_extra_credit IN (0, 1));
+)sql"},
 };
 
 constexpr const char kCreateMigrationsTable[] = R"sql(

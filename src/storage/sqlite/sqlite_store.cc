@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_store_impl.h"
@@ -36,7 +38,8 @@ constexpr const char kListTenants[] = "SELECT " GB_TENANT_COLS " FROM tenants OR
 // registration are consecutive, deployments in their stored order.
 #define GB_REGISTRATION_SELECT                                                                     \
   "SELECT r.id, r.tenant_id, r.issuer, r.client_id, r.auth_url, r.token_url, r.jwks_url,"         \
-  " r.token_audience, r.family, r.target_url, r.created_at, d.deployment_id"                      \
+  " r.token_audience, r.family, r.target_url, r.created_at, r.service_hosts, r.final_grades_only," \
+  " r.send_comments, r.allow_extra_credit, d.deployment_id"                                       \
   " FROM registrations r LEFT JOIN registration_deployments d ON d.registration_id = r.id "
 #define GB_REGISTRATION_ORDER " ORDER BY r.created_at, r.id, d.position"
 constexpr const char kRegistrationById[] = GB_REGISTRATION_SELECT "WHERE r.id = ?1" GB_REGISTRATION_ORDER;
@@ -49,10 +52,12 @@ constexpr const char kAllRegistrations[] = GB_REGISTRATION_SELECT GB_REGISTRATIO
 #undef GB_REGISTRATION_ORDER
 constexpr const char kInsertRegistration[] =
     "INSERT INTO registrations (id, tenant_id, issuer, client_id, auth_url, token_url, jwks_url,"
-    " token_audience, family, target_url, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    " token_audience, family, target_url, created_at, service_hosts, final_grades_only, send_comments,"
+    " allow_extra_credit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 constexpr const char kUpdateRegistration[] =
     "UPDATE registrations SET tenant_id = ?2, issuer = ?3, client_id = ?4, auth_url = ?5, token_url = ?6,"
-    " jwks_url = ?7, token_audience = ?8, family = ?9, target_url = ?10, created_at = ?11 WHERE id = ?1";
+    " jwks_url = ?7, token_audience = ?8, family = ?9, target_url = ?10, created_at = ?11, service_hosts = ?12,"
+    " final_grades_only = ?13, send_comments = ?14, allow_extra_credit = ?15 WHERE id = ?1";
 constexpr const char kDeleteRegistration[] = "DELETE FROM registrations WHERE id = ?1";
 constexpr const char kInsertDeployment[] =
     "INSERT INTO registration_deployments (registration_id, position, deployment_id) VALUES (?1, ?2, ?3)";
@@ -116,6 +121,23 @@ Status ReadOneTenant(Statement& s, lti::Tenant& out) {
   return Status::Ok();
 }
 
+// registrations.service_hosts is a JSON array of strings (migration 3).
+std::string ServiceHostsJson(const std::vector<std::string>& hosts) { return nlohmann::json(hosts).dump(); }
+
+Status ParseServiceHosts(const lti::RegistrationId& id, const std::string& text, std::vector<std::string>& out) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_array()) {
+    out.clear();
+    for (const auto& h : j) {
+      if (!h.is_string()) break;
+      out.push_back(h.get<std::string>());
+    }
+    if (out.size() == j.size()) return Status::Ok();
+  }
+  return Error(Code::kInternal, "storage.error",
+               "registration " + id.str() + " has service_hosts that are not a JSON array of strings");
+}
+
 // Reads every registration the statement yields (see GB_REGISTRATION_SELECT).
 Status ReadRegistrations(Statement& s, std::vector<lti::Registration>& out) {
   for (;;) {
@@ -142,9 +164,13 @@ Status ReadRegistrations(Statement& s, std::vector<lti::Registration>& out) {
       r.family = *parsed;
       r.target_url = s.ColumnText(9);
       r.created_at = s.ColumnInt(10);
+      GB_RETURN_IF_ERROR(ParseServiceHosts(r.id, s.ColumnText(11), r.service_hosts));
+      r.final_grades_only = s.ColumnInt(12) != 0;
+      r.send_comments = s.ColumnInt(13) != 0;
+      r.allow_extra_credit = s.ColumnInt(14) != 0;
       out.push_back(std::move(r));
     }
-    if (!s.ColumnIsNull(11)) out.back().deployment_ids.push_back(s.ColumnText(11));
+    if (!s.ColumnIsNull(15)) out.back().deployment_ids.push_back(s.ColumnText(15));
   }
 }
 
@@ -168,6 +194,10 @@ void BindRegistration(Statement& s, const lti::Registration& r) {
   s.BindText(9, lti::FamilyName(r.family));
   s.BindText(10, r.target_url);
   s.BindInt(11, r.created_at);
+  s.BindText(12, ServiceHostsJson(r.service_hosts));
+  s.BindInt(13, r.final_grades_only ? 1 : 0);
+  s.BindInt(14, r.send_comments ? 1 : 0);
+  s.BindInt(15, r.allow_extra_credit ? 1 : 0);
 }
 
 // Maps the outcome of writing a registration row.

@@ -19,6 +19,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite_test_util.h"
 
 namespace gb::storage {
@@ -152,6 +153,79 @@ TEST(SqliteStoreTest, ReopenIsIdempotentAndKeepsData) {
   }
   EXPECT_EQ(raw.Scalar("SELECT COUNT(*) FROM schema_migrations"), SqliteStore::LatestSchemaVersion());
   EXPECT_EQ(raw.Scalar("SELECT applied_at FROM schema_migrations WHERE version = 1"), applied_at);
+}
+
+// A database written by a build that knew only migrations 1 and 2, with a registration in it:
+// migration 3 adds the service host and policy columns with their defaults and keeps the row.
+TEST(SqliteStoreTest, Migration3KeepsRegistrationsWithPolicyDefaults) {
+  TempDir dir;
+  const std::string path = dir.File("gb.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string script =
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL,"
+        " applied_at INTEGER NOT NULL) STRICT;";
+    for (const auto& m : sqlite_internal::Migrations()) {
+      if (m.version > 2) break;
+      script += m.sql;
+      script += ";INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 1);";
+    }
+    script +=
+        "INSERT INTO tenants VALUES ('t-acme', 'acme', 'h', 1);"
+        "INSERT INTO registrations VALUES ('reg-old', 't-acme', 'https://canvas.instructure.com', '42',"
+        " 'https://sso.canvaslms.com/auth', 'https://sso.canvaslms.com/token', 'https://sso.canvaslms.com/jwks',"
+        " '', 'canvas', '', 7);"
+        "INSERT INTO registration_deployments VALUES ('reg-old', 0, 'dep-1');";
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, script.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  auto store = OpenOrDie(path);
+  auto version = store->SchemaVersion();
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, SqliteStore::LatestSchemaVersion());
+  EXPECT_GE(*version, 3);
+  auto old = store->GetRegistration(lti::RegistrationId("reg-old"));
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->client_id, "42");
+  EXPECT_EQ(old->deployment_ids, std::vector<std::string>{"dep-1"});
+  EXPECT_TRUE(old->service_hosts.empty());
+  EXPECT_FALSE(old->final_grades_only);
+  EXPECT_FALSE(old->send_comments);
+  EXPECT_FALSE(old->allow_extra_credit);
+
+  // The flags are 0/1 only, whoever writes them.
+  RawDb raw(path);
+  EXPECT_EQ(raw.Text("SELECT service_hosts FROM registrations WHERE id = 'reg-old'"), "[]");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (const char* column : {"final_grades_only", "send_comments", "allow_extra_credit"}) {
+    std::string sql = std::string("UPDATE registrations SET ") + column + " = 2";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_CONSTRAINT) << column;
+  }
+  sqlite3_close(db);
+}
+
+// service_hosts written by hand (or a future bug) that are not a JSON array of strings are
+// reported, never silently read as "no extra hosts".
+TEST(SqliteStoreTest, MalformedServiceHostsAreAStorageError) {
+  TempDir dir;
+  const std::string path = dir.File("gb.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store->AddTenant(MakeTenant("acme")).ok());
+  ASSERT_TRUE(store->AddRegistration(MakeRegistration("reg-1", "1", 1)).ok());
+  for (const char* bad : {"'not json'", "'{\"a\":1}'", "'[\"ok\", 3]'"}) {
+    {
+      RawDb raw(path);
+      raw.Exec(std::string("UPDATE registrations SET service_hosts = ") + bad);
+    }
+    auto got = store->GetRegistration(lti::RegistrationId("reg-1"));
+    ASSERT_FALSE(got.ok()) << bad;
+    EXPECT_EQ(got.status().reason(), "storage.error") << bad;
+    EXPECT_THAT(got.status().message(), ::testing::HasSubstr("service_hosts")) << bad;
+  }
 }
 
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerBuild) {
