@@ -241,7 +241,7 @@ TEST_F(QueueStoreTest, AcceptedScoresSurviveReopening) {
   store.reset();
   store = test_util::OpenOrDie(path);
   EXPECT_EQ(StateOf(a.id), ScoreState::kQueued);
-  EXPECT_EQ(*store->SchemaVersion(), 2);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteStore::LatestSchemaVersion());
 }
 
 }  // namespace
