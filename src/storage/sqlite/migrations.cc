@@ -139,6 +139,19 @@ CREATE TABLE audit_log (
   hash       TEXT NOT NULL
 ) STRICT;
 )sql"},
+    // 3 is taken by a migration on another branch; the runner applies whatever is unrecorded, so
+    // the order in which the two land does not matter.
+    {4, "passback-only keys for POST /lti/grade_passback", R"sql(
+-- Learnosity-style "LTI keys": HTTP Basic credentials that authenticate grade passback and
+-- nothing else. The secret is stored only as its hex SHA-256, like tenants.api_key_hash.
+CREATE TABLE passback_keys (
+  id          TEXT PRIMARY KEY,   -- the public half, the Basic auth user name
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+  secret_hash TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX passback_keys_by_tenant ON passback_keys(tenant_id);
+)sql"},
 };
 
 constexpr bool StrictlyIncreasing() {

@@ -127,7 +127,8 @@ TEST(SqliteStoreTest, MigrationsAreRecorded) {
   EXPECT_EQ(raw.Scalar("SELECT COUNT(*) FROM schema_migrations"), KnownMigrations());
   EXPECT_EQ(raw.Scalar("SELECT MIN(version) FROM schema_migrations"), 1);
   EXPECT_EQ(raw.Scalar("SELECT COUNT(*) FROM schema_migrations WHERE description = '' OR applied_at <= 0"), 0);
-  for (const char* table : {"tenants", "registrations", "registration_deployments", "nonces", "tool_keys", "launches"}) {
+  for (const char* table : {"tenants", "registrations", "registration_deployments", "nonces", "tool_keys", "launches",
+                            "passback_keys"}) {
     EXPECT_EQ(raw.Scalar(std::string("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '") + table +
                          "'"),
               1)
