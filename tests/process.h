@@ -42,7 +42,7 @@ class ChildProcess {
 };
 
 // Polls for a file holding a port number written by the child; 0 on timeout.
-int WaitForPortFile(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+int WaitForPortFile(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A fresh temporary directory, removed with its contents on destruction.
 class TempDir {

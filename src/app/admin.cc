@@ -54,9 +54,25 @@ Result<NewTenant> AddTenant(SqliteStore& store, const std::string& name) {
   out.api_key = "gbk_" + random.Token(32);
   out.tenant.id = lti::TenantId("t_" + random.Hex(8));
   out.tenant.name = name;
-  out.tenant.api_key_hash = HexEncode(jose::Sha256(out.api_key));
+  out.tenant.api_key_hash = HashSecret(out.api_key);
   out.tenant.created_at = SystemClock::Instance().NowSeconds();
   GB_RETURN_IF_ERROR(store.AddTenant(out.tenant));
+  return out;
+}
+
+std::string HashSecret(std::string_view secret) { return HexEncode(jose::Sha256(secret)); }
+
+Result<NewPassbackKey> AddPassbackKey(SqliteStore& store, const std::string& tenant_name) {
+  GB_ASSIGN_OR_RETURN(lti::Tenant tenant, store.FindTenantByName(tenant_name));
+  Random& random = SecureRandom::Instance();
+  NewPassbackKey out;
+  // Hex for the id: it is the HTTP Basic user name and must never contain ':'.
+  out.key.id = "gbpk_" + random.Hex(12);
+  out.secret = "gbps_" + random.Token(32);
+  out.key.tenant_id = tenant.id;
+  out.key.secret_hash = HashSecret(out.secret);
+  out.key.created_at = SystemClock::Instance().NowSeconds();
+  GB_RETURN_IF_ERROR(store.AddPassbackKey(out.key));
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -21,6 +22,19 @@ struct NewTenant {
 
 // Tenant names: 1–64 of [a-z0-9._-].
 Result<NewTenant> AddTenant(SqliteStore& store, const std::string& name);
+
+// The stored form of a tenant API key or a passback secret: hex SHA-256. Both are random
+// 256-bit tokens we generate, so a fast unsalted hash is enough (nothing to brute-force) and
+// lets a request be checked with one lookup.
+std::string HashSecret(std::string_view secret);
+
+struct NewPassbackKey {
+  lti::PassbackKey key;
+  std::string secret;  // shown once, never stored
+};
+// Creates a passback-only key pair for the tenant named `tenant_name` (kNotFound
+// "tenant.unknown"). It authenticates POST /lti/grade_passback and nothing else.
+Result<NewPassbackKey> AddPassbackKey(SqliteStore& store, const std::string& tenant_name);
 
 struct RegistrationInput {
   std::string tenant, issuer, client_id, auth_url, token_url, jwks_url, family = "generic", target_url,

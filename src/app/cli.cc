@@ -216,6 +216,21 @@ int RunCli(int argc, char** argv) {
   reg_remove->add_option("id", reg_id)->required();
   reg_opts.AddTo(reg_remove, false);
 
+  // passback-key
+  auto* pbk = app.add_subcommand("passback-key", "Keys for POST /lti/grade_passback (Learnosity), usable for nothing else");
+  pbk->require_subcommand(1);
+  CommonOptions pbk_opts;
+  std::string pbk_tenant, pbk_id;
+  auto* pbk_add = pbk->add_subcommand("add", "Create a passback key pair and print its secret once");
+  pbk_add->add_option("--tenant", pbk_tenant, "tenant name")->required();
+  pbk_opts.AddTo(pbk_add, false);
+  auto* pbk_list = pbk->add_subcommand("list", "List passback keys (never their secrets)");
+  pbk_list->add_option("--tenant", pbk_tenant, "only this tenant's");
+  pbk_opts.AddTo(pbk_list, false);
+  auto* pbk_remove = pbk->add_subcommand("remove", "Remove a passback key; it stops working at once");
+  pbk_remove->add_option("key", pbk_id, "the key (gbpk_…)")->required();
+  pbk_opts.AddTo(pbk_remove, false);
+
   // keys
   auto* keys = app.add_subcommand("keys", "The tool's signing keys");
   keys->require_subcommand(1);
@@ -395,6 +410,49 @@ int RunCli(int argc, char** argv) {
       Status s = (*store)->RemoveRegistration(r->id);
       if (!s.ok()) return Fail(s);
       std::cout << (reg_opts.json ? json{{"removed", reg_id}}.dump() : "removed " + reg_id) << "\n";
+      return kExitOk;
+    });
+  }
+  if (pbk_add->parsed() || pbk_list->parsed() || pbk_remove->parsed()) {
+    return with_config(pbk_opts, [&](const Config& c) {
+      auto store = OpenStore(c);
+      if (!store.ok()) return Fail(store.status());
+      if (pbk_add->parsed()) {
+        auto k = AddPassbackKey(**store, pbk_tenant);
+        if (!k.ok()) return Fail(k.status());
+        if (pbk_opts.json) {
+          std::cout << json{{"key", k->key.id}, {"secret", k->secret}, {"tenant_id", k->key.tenant_id.str()}}.dump(2)
+                    << "\n";
+        } else {
+          std::cout << "passback key for tenant " << pbk_tenant << " created\n"
+                    << "key:    " << k->key.id << "\n"
+                    << "secret (shown once, store it now): " << k->secret << "\n"
+                    << "Use them as HTTP Basic credentials for POST /lti/grade_passback (Learnosity: the LTI key "
+                       "pair); they work for nothing else.\n";
+        }
+        return kExitOk;
+      }
+      if (pbk_remove->parsed()) {
+        Status st = (*store)->RemovePassbackKey(pbk_id);
+        if (!st.ok()) return Fail(st);
+        std::cout << (pbk_opts.json ? json{{"removed", pbk_id}}.dump() : "removed " + pbk_id) << "\n";
+        return kExitOk;
+      }
+      std::optional<lti::TenantId> filter;
+      if (!pbk_tenant.empty()) {
+        auto t = (*store)->FindTenantByName(pbk_tenant);
+        if (!t.ok()) return Fail(t.status());
+        filter = t->id;
+      }
+      auto list = (*store)->ListPassbackKeys(filter);
+      if (!list.ok()) return Fail(list.status());
+      json out = json::array();
+      for (const auto& k : *list) {
+        std::string created = FormatIso8601Millis(TimePoint(std::chrono::seconds(k.created_at)));
+        out.push_back({{"key", k.id}, {"tenant_id", k.tenant_id.str()}, {"created_at", k.created_at}});
+        if (!pbk_opts.json) std::cout << k.id << "  tenant=" << k.tenant_id.str() << "  created " << created << "\n";
+      }
+      if (pbk_opts.json) std::cout << out.dump(2) << "\n";
       return kExitOk;
     });
   }

@@ -22,6 +22,8 @@ Status Invalid(const char* reason, std::string message) {
   return Error(Code::kInvalidArgument, reason, std::move(message));
 }
 
+}  // namespace
+
 // A JSON number that is a real number; NaN/Infinity never parse as JSON, but a string "NaN" or a
 // bool must not sneak through either.
 Result<std::optional<double>> OptionalNumber(const json& body, const char* key) {
@@ -31,11 +33,22 @@ Result<std::optional<double>> OptionalNumber(const json& body, const char* key) 
   return std::optional<double>(it->get<double>());
 }
 
-Result<std::string> OptionalString(const json& body, const char* key, const std::string& fallback = "") {
+Result<std::string> OptionalString(const json& body, const char* key, const std::string& fallback) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_string()) return Invalid("score.bad_field", std::string(key) + " must be a string.");
   return it->get<std::string>();
+}
+
+Result<passback::GradedBy> ParseGradedBy(const json& body, const passback::GradedBy& fallback) {
+  auto by = body.find("graded_by");
+  if (by == body.end() || by->is_null()) return fallback;
+  if (!by->is_object()) return Invalid("score.bad_graded_by", "graded_by must be an object {kind, id, model}.");
+  passback::GradedBy out;
+  GB_ASSIGN_OR_RETURN(out.kind, OptionalString(*by, "kind", "system"));
+  GB_ASSIGN_OR_RETURN(out.id, OptionalString(*by, "id"));
+  GB_ASSIGN_OR_RETURN(out.model, OptionalString(*by, "model"));
+  return out;
 }
 
 // The same rule AgsClient applies before sending, so a URL accepted here is not refused at
@@ -44,8 +57,6 @@ bool HostAllowed(const lti::Registration& reg, const std::string& url) {
   auto u = Url::Parse(url);
   return u.ok() && reg.AllowsUrl(*u);
 }
-
-}  // namespace
 
 json ScoreToJson(const passback::ScoreRecord& s) {
   json j = {{"id", s.id},
@@ -106,13 +117,7 @@ Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lt
   GB_ASSIGN_OR_RETURN(std::string user_id, OptionalString(body, "user_id"));
 
   // graded_by: who set this grade (audit). Default: the tool's system.
-  s.graded_by.kind = "system";
-  if (auto by = body.find("graded_by"); by != body.end() && !by->is_null()) {
-    if (!by->is_object()) return Invalid("score.bad_graded_by", "graded_by must be an object {kind, id, model}.");
-    GB_ASSIGN_OR_RETURN(s.graded_by.kind, OptionalString(*by, "kind", "system"));
-    GB_ASSIGN_OR_RETURN(s.graded_by.id, OptionalString(*by, "id"));
-    GB_ASSIGN_OR_RETURN(s.graded_by.model, OptionalString(*by, "model"));
-  }
+  GB_ASSIGN_OR_RETURN(s.graded_by, ParseGradedBy(body, passback::GradedBy{"system", "", ""}));
 
   // The grading time: the tool's, when it sends one; otherwise acceptance time. Never send time.
   const int64_t now_ms = clock_.NowMillis();
@@ -133,7 +138,7 @@ Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lt
   if (key.empty()) {
     GB_ASSIGN_OR_RETURN(key, OptionalString(body, "idempotency_key"));
   }
-  s.idempotency_key = key.empty() ? "auto:" + random_.Token(16) : key;
+  s.idempotency_key = key;
 
   // Target: a launch from the hand-off, or an explicit registration + line item.
   GB_ASSIGN_OR_RETURN(std::string launch_id, OptionalString(body, "launch_id"));
@@ -199,38 +204,43 @@ Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lt
   return s;
 }
 
+Result<ScoreApi::Accepted> ScoreApi::Accept(passback::ScoreRecord score, const passback::ScorePolicy& policy) {
+  if (score.idempotency_key.empty()) score.idempotency_key = "auto:" + random_.Token(16);
+  GB_RETURN_IF_ERROR(passback::ValidateScore(score, policy));
+
+  const int64_t now_ms = clock_.NowMillis();
+  score.id = "s_" + random_.Hex(12);
+  score.state = passback::ScoreState::kQueued;
+  score.next_attempt_at_ms = now_ms;
+  score.created_at_ms = now_ms;
+  score.updated_at_ms = now_ms;
+  auto result = queue_.EnqueueBatch({score});
+  if (!result.ok()) {
+    LogError("score.enqueue_failed", {{"reason", result.status().reason()}});
+    return result.status();
+  }
+  const passback::EnqueueResult& r = result->front();
+  if (on_enqueued_ && !r.existing) on_enqueued_();
+  Accepted out{r.id, {{"id", r.id}, {"status", r.superseded_on_arrival ? "superseded" : "queued"}}};
+  if (r.existing) {
+    auto existing = queue_.GetScore(score.tenant_id, r.id);
+    if (existing.ok()) out.body["status"] = std::string(passback::StateName(existing->state));
+    out.body["duplicate"] = true;
+  }
+  if (!r.superseded_ids.empty()) out.body["supersedes"] = r.superseded_ids;
+  return out;
+}
+
 http::Response ScoreApi::Submit(const http::Request& req) {
   auto tenant = authenticate_(req);
   if (!tenant.ok()) return server::JsonError(tenant.status());
   lti::Registration registration;
   auto score = Parse(req, *tenant, registration);
   if (!score.ok()) return server::JsonError(score.status());
-  if (Status v = passback::ValidateScore(*score, passback::ScorePolicy::For(registration)); !v.ok()) {
-    return server::JsonError(v);
-  }
-
-  const int64_t now_ms = clock_.NowMillis();
-  score->id = "s_" + random_.Hex(12);
-  score->state = passback::ScoreState::kQueued;
-  score->next_attempt_at_ms = now_ms;
-  score->created_at_ms = now_ms;
-  score->updated_at_ms = now_ms;
-  auto result = queue_.EnqueueBatch({*score});
-  if (!result.ok()) {
-    LogError("score.enqueue_failed", {{"reason", result.status().reason()}});
-    return server::JsonError(result.status());
-  }
-  const passback::EnqueueResult& r = result->front();
-  if (on_enqueued_ && !r.existing) on_enqueued_();
-  json out = {{"id", r.id}, {"status", r.superseded_on_arrival ? "superseded" : "queued"}};
-  if (r.existing) {
-    auto existing = queue_.GetScore(tenant->id, r.id);
-    if (existing.ok()) out["status"] = std::string(passback::StateName(existing->state));
-    out["duplicate"] = true;
-  }
-  if (!r.superseded_ids.empty()) out["supersedes"] = r.superseded_ids;
-  http::Response resp = http::Response::Json(202, out.dump());
-  resp.headers.Set("Location", "/api/v1/scores/" + r.id);
+  auto accepted = Accept(std::move(*score), passback::ScorePolicy::For(registration));
+  if (!accepted.ok()) return server::JsonError(accepted.status());
+  http::Response resp = http::Response::Json(202, accepted->body.dump());
+  resp.headers.Set("Location", "/api/v1/scores/" + accepted->id);
   return resp;
 }
 

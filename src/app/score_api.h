@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,18 @@ class ScoreApi {
   http::Response Submit(const http::Request& request);
   http::Response GetStatus(const http::Request& request);
 
+  struct Accepted {
+    std::string id;
+    nlohmann::json body;  // {"id", "status"}, plus "duplicate": true and "supersedes": [ids]
+  };
+  // The intake step every score endpoint shares: validates `score` (passback::ValidateScore),
+  // gives it an id, state queued and acceptance times (and a fresh idempotency key when it has
+  // none, so such a request is accepted once per call), and enqueues it. Returns only after the
+  // transaction holding the score has committed; a known idempotency key returns the earlier
+  // score's id and current status instead. `policy`: the target registration's
+  // (passback::ScorePolicy::For), e.g. whether extra credit is allowed.
+  Result<Accepted> Accept(passback::ScoreRecord score, const passback::ScorePolicy& policy);
+
  private:
   // The score as requested, and in `registration` the registration it targets (whose policy
   // Submit applies).
@@ -48,5 +61,15 @@ class ScoreApi {
 };
 
 nlohmann::json ScoreToJson(const passback::ScoreRecord& score);
+
+// JSON field readers shared by the intake endpoints. Absent or null gives the fallback; a value
+// of the wrong type is kInvalidArgument ("score.not_a_number", "score.bad_field").
+Result<std::optional<double>> OptionalNumber(const nlohmann::json& object, const char* key);
+Result<std::string> OptionalString(const nlohmann::json& object, const char* key, const std::string& fallback = "");
+// body["graded_by"] as {kind, id, model} (kind defaults to "system"); `fallback` when absent.
+Result<passback::GradedBy> ParseGradedBy(const nlohmann::json& body, const passback::GradedBy& fallback);
+// Whether `url` parses and reg.AllowsUrl() it (hosts, service hosts, ports): outbound URLs a caller names
+// must belong to the registration.
+bool HostAllowed(const lti::Registration& reg, const std::string& url);
 
 }  // namespace gb::app

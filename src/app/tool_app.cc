@@ -1,5 +1,7 @@
 #include "app/tool_app.h"
 
+#include "app/admin.h"
+#include "app/grade_passback.h"
 #include "app/score_api.h"
 
 #include <fcntl.h>
@@ -135,6 +137,7 @@ struct ToolApp::Impl {
   std::unique_ptr<platforms::AgsGradeSink> grade_sink;
   std::unique_ptr<passback::Dispatcher> dispatcher;
   std::unique_ptr<ScoreApi> scores;
+  std::unique_ptr<GradePassbackApi> grade_passback;
   std::unique_ptr<server::HttpServer> server;
   bool secure_cookies = false;
 
@@ -234,7 +237,7 @@ Result<lti::Tenant> ToolApp::Impl::Authenticate(const Request& req) {
     return Error(Code::kUnauthenticated, "api.missing_key", "Send the tenant API key as 'Authorization: Bearer <key>'.");
   }
   std::string key(Trim(std::string_view(*auth).substr(7)));
-  auto tenant = store->FindTenantByApiKeyHash(HexEncode(jose::Sha256(key)));
+  auto tenant = store->FindTenantByApiKeyHash(HashSecret(key));
   if (!tenant.ok()) return Error(Code::kUnauthenticated, "api.bad_key", "The API key is not valid.");
   return tenant;
 }
@@ -266,6 +269,7 @@ server::Router ToolApp::Impl::BuildRouter() {
   score_limits.max_body_bytes = 64 * 1024;
   r.Add("POST", "/api/v1/scores", [this](const Request& q) { return scores->Submit(q); }, score_limits);
   r.AddPrefix("GET", "/api/v1/scores/", [this](const Request& q) { return scores->GetStatus(q); });
+  r.Add("POST", "/lti/grade_passback", [this](const Request& q) { return grade_passback->Handle(q); }, score_limits);
   r.Add("GET", "/healthz", [](const Request&) { return Response::Text(200, "ok\n"); });
   r.Add("GET", "/readyz", [this](const Request&) {
     auto v = store->SchemaVersion();
@@ -320,6 +324,7 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
 
   impl->scores = std::make_unique<ScoreApi>(*impl->store, *impl->store, *impl->store, clock, random,
                                             [raw = impl.get()](const Request& q) { return raw->Authenticate(q); });
+  impl->grade_passback = std::make_unique<GradePassbackApi>(*impl->store, *impl->store, *impl->scores, clock);
 
   impl->service_tokens = std::make_unique<lti::ServiceTokenClient>(*impl->http_client, *impl->keys, clock, random);
   impl->ags = std::make_unique<lti::AgsClient>(*impl->http_client, *impl->service_tokens);

@@ -97,4 +97,28 @@ class LaunchStore {
   virtual Result<StoredLaunch> GetLaunch(std::string_view id) = 0;
 };
 
+// Passback-only credentials for POST /lti/grade_passback (what Learnosity calls an "LTI key"):
+// a public id, used as the HTTP Basic user name, and a secret stored only as its hash. They
+// authenticate grade passback for their tenant and nothing else.
+struct PassbackKey {
+  std::string id;           // public and unique ("gbpk_…")
+  TenantId tenant_id;
+  std::string secret_hash;  // hex SHA-256 of the secret; the secret itself is never stored
+  int64_t created_at = 0;
+};
+
+class PassbackKeyStore {
+ public:
+  virtual ~PassbackKeyStore() = default;
+  // kConflict "passback_key.exists" when the id is taken; kNotFound "tenant.unknown" when the
+  // tenant does not exist.
+  virtual Status AddPassbackKey(const PassbackKey& key) = 0;
+  // kNotFound "passback_key.unknown" (also for "").
+  virtual Result<PassbackKey> FindPassbackKey(std::string_view id) = 0;
+  // All keys, or only a tenant's; oldest first (created_at, then id). Empty when none match.
+  virtual Result<std::vector<PassbackKey>> ListPassbackKeys(const std::optional<TenantId>& tenant) = 0;
+  // kNotFound "passback_key.unknown". The key stops authenticating at once.
+  virtual Status RemovePassbackKey(std::string_view id) = 0;
+};
+
 }  // namespace gb::lti

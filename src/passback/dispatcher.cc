@@ -90,6 +90,10 @@ ScoreRecord ApplyDeliveryResult(ScoreRecord r, const DeliveryResult& result, con
 
 std::string ReasonNotToSend(const ScoreRecord& record, const lti::Registration& registration,
                             const std::optional<ScoreRecord>& last_delivered) {
+  if (!MaySend(record, registration)) {
+    return "Not sent: this registration passes back final grades only (gradingProgress FullyGraded), and this "
+           "score's gradingProgress is " + record.grading_progress + ".";
+  }
   if (KeepsDeliveredGrade(registration.family, record.grading_progress)) return "";
   if (!last_delivered || last_delivered->grading_progress != kFinal || !last_delivered->score_given) return "";
   std::string final_grade = FormatNumber(*last_delivered->score_given);
@@ -255,6 +259,7 @@ AttemptSignal Dispatcher::DeliverLeased(ScoreRecord record, std::optional<int>* 
   }
 
   DeliveryOptions delivery_options;
+  delivery_options.include_comment = OutboundComment(record, *registration).has_value();
   DeliveryResult result = sink_.Deliver(*registration, record, delivery_options);
   *retry_after = result.retry_after_seconds;
   *remaining = result.rate_limit_remaining;

@@ -9,7 +9,7 @@
 // Per attempt:
 //   1. The registration is looked up (cached briefly); a removed one fails the score.
 //   2. Policy, before anything is sent: a score that is not final is not sent when the
-//      registration passes back final grades only, nor when it would clear a final grade
+//      registration passes back final grades only (MaySend), nor when it would clear a final grade
 //      already delivered for the same column and user (Canvas and Moodle wipe the grade on a
 //      non-final gradingProgress). Such a score is closed as `superseded` with the reason.
 //   3. GradeSink::Deliver, then the outcome is recorded with QueueStore::Finish (which appends

@@ -168,6 +168,48 @@ TEST_F(DispatcherTest, NonFinalProgressNeverClearsADeliveredFinalGrade) {
   EXPECT_EQ(ReasonNotToSend(manual, canvas, final_grade), "");
 }
 
+TEST_F(DispatcherTest, FinalGradesOnlyAndCommentsFollowTheRegistration) {
+  registration.final_grades_only = true;
+  ScoreRecord progress = Score("u1", 3, 1000, "Pending");
+  EXPECT_NE(ReasonNotToSend(progress, registration, std::nullopt).find("final grades only"), std::string::npos);
+  EXPECT_EQ(ReasonNotToSend(Score("u1", 3, 1000), registration, std::nullopt), "");
+
+  // Through a live dispatcher: the registration's stored policy decides.
+  ASSERT_TRUE(store->UpdateRegistration(registration).ok());
+  bool comment_sent = true;
+  struct CommentSink final : GradeSink {
+    bool* seen;
+    std::vector<std::string> ids;
+    std::string RateKey(const lti::Registration&, const ScoreRecord&) const override { return "k"; }
+    DeliveryResult Deliver(const lti::Registration&, const ScoreRecord& s, const DeliveryOptions& o) override {
+      *seen = o.include_comment;
+      ids.push_back(s.id);
+      return Result(Kind::kDelivered);
+    }
+  } comment_sink;
+  comment_sink.seen = &comment_sent;
+  Dispatcher d(*store, *store, comment_sink, clock, random);
+  ScoreRecord pending = Score("u2", 3, 1000, "Pending");
+  ScoreRecord final_grade = Score("u3", 4, 1000);
+  final_grade.comment = "well done";
+  Enqueue(pending);
+  Enqueue(final_grade);
+  ASSERT_EQ(*d.RunOnce(), 2);
+  EXPECT_EQ(Get(pending.id).state, ScoreState::kSuperseded);
+  EXPECT_EQ(Get(final_grade.id).state, ScoreState::kDelivered);
+  EXPECT_EQ(comment_sink.ids, std::vector<std::string>{final_grade.id});
+  EXPECT_FALSE(comment_sent);  // comments stay home by default
+
+  registration.send_comments = true;
+  ASSERT_TRUE(store->UpdateRegistration(registration).ok());
+  Dispatcher fresh(*store, *store, comment_sink, clock, random);  // no cached registration
+  ScoreRecord later = Score("u3", 5, 2000);
+  later.comment = "even better";
+  Enqueue(later);
+  ASSERT_EQ(*fresh.RunOnce(), 1);
+  EXPECT_TRUE(comment_sent);
+}
+
 TEST_F(DispatcherTest, RetriesTransientFailuresThenDelivers) {
   int calls = 0;
   sink.answer = [&](const ScoreRecord&) { return ++calls < 3 ? Result(Kind::kRetry, 503) : Result(Kind::kDelivered); };

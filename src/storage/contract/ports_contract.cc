@@ -34,6 +34,12 @@ std::vector<std::string> RegistrationIds(const std::vector<T>& regs) {
   return ids;
 }
 
+std::vector<std::string> PassbackKeyIds(const std::vector<lti::PassbackKey>& keys) {
+  std::vector<std::string> ids;
+  for (const auto& k : keys) ids.push_back(k.id);
+  return ids;
+}
+
 void ExpectSameRegistration(const lti::Registration& got, const lti::Registration& want) {
   EXPECT_EQ(got.id, want.id);
   EXPECT_EQ(got.tenant_id, want.tenant_id);
@@ -69,7 +75,7 @@ constexpr int kThreads = 8;
 
 void PortsContractTest::SetUp() {
   s_ = GetParam().make();
-  ASSERT_TRUE(s_.tenants && s_.registrations && s_.nonces && s_.keys && s_.launches);
+  ASSERT_TRUE(s_.tenants && s_.registrations && s_.nonces && s_.keys && s_.launches && s_.passback_keys);
 }
 
 void PortsContractTest::TearDown() { s_ = Stores(); }
@@ -111,6 +117,16 @@ lti::StoredLaunch PortsContractTest::MakeLaunch(const std::string& id, const std
   l.created_at = expires_at - 60;
   l.token_expires_at = expires_at;
   return l;
+}
+
+lti::PassbackKey PortsContractTest::MakePassbackKey(const lti::Tenant& tenant, const std::string& id,
+                                                   int64_t created_at) {
+  lti::PassbackKey k;
+  k.id = id;
+  k.tenant_id = tenant.id;
+  k.secret_hash = "secret-hash-of-" + id;
+  k.created_at = created_at;
+  return k;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,6 +721,84 @@ TEST_P(PortsContractTest, ConcurrentRedemptionHasExactlyOneWinner) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PassbackKeyStore
+
+TEST_P(PortsContractTest, PassbackKeyRoundTrips) {
+  lti::Tenant acme = AddTenant("acme");
+  lti::PassbackKey k = MakePassbackKey(acme, "gbpk_one", 1'700'000'200);
+  k.secret_hash = std::string("\x01\xff binary-ish \"quoted\" ") + std::string(64, 'a');
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(k)));
+  auto got = s_.passback_keys->FindPassbackKey("gbpk_one");
+  ASSERT_TRUE(IsOk(got.status()));
+  EXPECT_EQ(got->id, k.id);
+  EXPECT_EQ(got->tenant_id, acme.id);
+  EXPECT_EQ(got->secret_hash, k.secret_hash);
+  EXPECT_EQ(got->created_at, k.created_at);
+}
+
+TEST_P(PortsContractTest, UnknownPassbackKeyIsNotFound) {
+  lti::Tenant acme = AddTenant("acme");
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_one", 1))));
+  EXPECT_TRUE(IsError(s_.passback_keys->FindPassbackKey("gbpk_two").status(), Code::kNotFound, "passback_key.unknown"));
+  EXPECT_TRUE(IsError(s_.passback_keys->FindPassbackKey("").status(), Code::kNotFound, "passback_key.unknown"));
+  // Ids are matched exactly, not case-insensitively or by prefix.
+  EXPECT_TRUE(IsError(s_.passback_keys->FindPassbackKey("GBPK_ONE").status(), Code::kNotFound, "passback_key.unknown"));
+  EXPECT_TRUE(IsError(s_.passback_keys->FindPassbackKey("gbpk_").status(), Code::kNotFound, "passback_key.unknown"));
+}
+
+TEST_P(PortsContractTest, DuplicatePassbackKeyConflicts) {
+  lti::Tenant acme = AddTenant("acme");
+  lti::Tenant globex = AddTenant("globex");
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_one", 1))));
+  EXPECT_TRUE(IsError(s_.passback_keys->AddPassbackKey(MakePassbackKey(globex, "gbpk_one", 2)), Code::kConflict,
+                      "passback_key.exists"));
+  auto got = s_.passback_keys->FindPassbackKey("gbpk_one");
+  ASSERT_TRUE(IsOk(got.status()));
+  EXPECT_EQ(got->tenant_id, acme.id);
+}
+
+TEST_P(PortsContractTest, PassbackKeyForUnknownTenantIsRejected) {
+  lti::Tenant ghost;
+  ghost.id = lti::TenantId("t-ghost");
+  EXPECT_TRUE(IsError(s_.passback_keys->AddPassbackKey(MakePassbackKey(ghost, "gbpk_one", 1)), Code::kNotFound,
+                      "tenant.unknown"));
+  EXPECT_TRUE(IsError(s_.passback_keys->FindPassbackKey("gbpk_one").status(), Code::kNotFound, "passback_key.unknown"));
+}
+
+TEST_P(PortsContractTest, ListPassbackKeysAllOrByTenantOldestFirst) {
+  lti::Tenant acme = AddTenant("acme");
+  lti::Tenant globex = AddTenant("globex");
+  auto none = s_.passback_keys->ListPassbackKeys(std::nullopt);
+  ASSERT_TRUE(IsOk(none.status()));
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_c", 300))));
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(globex, "gbpk_a", 100))));
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_b", 100))));
+  auto all = s_.passback_keys->ListPassbackKeys(std::nullopt);
+  ASSERT_TRUE(IsOk(all.status()));
+  EXPECT_THAT(PassbackKeyIds(*all), ElementsAre("gbpk_a", "gbpk_b", "gbpk_c"));
+  auto mine = s_.passback_keys->ListPassbackKeys(acme.id);
+  ASSERT_TRUE(IsOk(mine.status()));
+  EXPECT_THAT(PassbackKeyIds(*mine), ElementsAre("gbpk_b", "gbpk_c"));
+  for (const auto& k : *mine) EXPECT_EQ(k.tenant_id, acme.id);
+  auto nobody = s_.passback_keys->ListPassbackKeys(lti::TenantId("t-nobody"));
+  ASSERT_TRUE(IsOk(nobody.status()));
+  EXPECT_TRUE(nobody->empty());
+}
+
+TEST_P(PortsContractTest, RemovePassbackKey) {
+  lti::Tenant acme = AddTenant("acme");
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_one", 1))));
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_two", 2))));
+  ASSERT_TRUE(IsOk(s_.passback_keys->RemovePassbackKey("gbpk_one")));
+  EXPECT_TRUE(IsError(s_.passback_keys->FindPassbackKey("gbpk_one").status(), Code::kNotFound, "passback_key.unknown"));
+  EXPECT_TRUE(IsError(s_.passback_keys->RemovePassbackKey("gbpk_one"), Code::kNotFound, "passback_key.unknown"));
+  EXPECT_TRUE(IsOk(s_.passback_keys->FindPassbackKey("gbpk_two").status()));
+  // The id can be used again once removed.
+  EXPECT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_one", 3))));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Two handles on one database (another connection, pool member or process view).
 
 TEST_P(PortsContractTest, SecondHandleSeesWritesAndCatchesReplays) {
@@ -728,6 +822,12 @@ TEST_P(PortsContractTest, SecondHandleSeesWritesAndCatchesReplays) {
   ASSERT_TRUE(IsOk(s_.launches->RedeemLaunchToken("hash-1", 1'000).status()));
   EXPECT_TRUE(
       IsError(other.launches->RedeemLaunchToken("hash-1", 1'000).status(), Code::kConflict, "launch_token.used"));
+
+  // A key removed through one handle (the CLI) stops authenticating through the other (the server).
+  ASSERT_TRUE(IsOk(s_.passback_keys->AddPassbackKey(MakePassbackKey(acme, "gbpk_one", 1))));
+  ASSERT_TRUE(IsOk(other.passback_keys->FindPassbackKey("gbpk_one").status()));
+  ASSERT_TRUE(IsOk(s_.passback_keys->RemovePassbackKey("gbpk_one")));
+  EXPECT_TRUE(IsError(other.passback_keys->FindPassbackKey("gbpk_one").status(), Code::kNotFound, "passback_key.unknown"));
 }
 
 TEST_P(PortsContractTest, ConcurrentReplayAcrossHandlesHasExactlyOneWinner) {

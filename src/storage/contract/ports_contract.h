@@ -25,7 +25,10 @@
 //     hand-off token), any number of them may exist, and "" never redeems;
 //   - FindTenantByApiKeyHash("") never finds a tenant (tenants without a key store "");
 //   - a launch does not require its tenant or registration to exist (launches are history and
-//     survive RemoveRegistration).
+//     survive RemoveRegistration);
+//   - a passback key requires its tenant (kNotFound "tenant.unknown"); AddPassbackKey of a taken
+//     id fails with kConflict "passback_key.exists"; the secret hash round-trips byte for byte
+//     and is never matched by the store (callers compare it in constant time).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -47,6 +50,7 @@ struct Stores {
   lti::NonceStore* nonces = nullptr;
   lti::KeyStore* keys = nullptr;
   lti::LaunchStore* launches = nullptr;
+  lti::PassbackKeyStore* passback_keys = nullptr;
 
   // For an adapter implementing every port in one class (SqliteStore). `owner` may carry extra
   // cleanup (a custom deleter that also removes a temporary directory).
@@ -58,6 +62,7 @@ struct Stores {
     s.nonces = store.get();
     s.keys = store.get();
     s.launches = store.get();
+    s.passback_keys = store.get();
     s.owner = std::move(store);
     return s;
   }
@@ -88,6 +93,7 @@ class PortsContractTest : public ::testing::TestWithParam<ContractBackend> {
   lti::Registration MakeRegistration(const lti::Tenant& tenant, const std::string& id, const std::string& issuer,
                                      const std::string& client_id);
   lti::StoredLaunch MakeLaunch(const std::string& id, const std::string& token_hash, int64_t expires_at);
+  lti::PassbackKey MakePassbackKey(const lti::Tenant& tenant, const std::string& id, int64_t created_at);
 
   Stores s_;
 };

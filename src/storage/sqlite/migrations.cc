@@ -1,5 +1,6 @@
 #include "storage/sqlite/migrations.h"
 
+#include <set>
 #include <string>
 
 #include "storage/sqlite/sqlite_db.h"
@@ -148,7 +149,26 @@ ALTER TABLE registrations ADD COLUMN send_comments INTEGER NOT NULL DEFAULT 0 CH
 ALTER TABLE registrations ADD COLUMN allow_extra_credit INTEGER NOT NULL DEFAULT 0
   CHECK (allow_extra_credit IN (0, 1));
 )sql"},
+    {4, "passback-only keys for POST /lti/grade_passback", R"sql(
+-- Learnosity-style "LTI keys": HTTP Basic credentials that authenticate grade passback and
+-- nothing else. The secret is stored only as its hex SHA-256, like tenants.api_key_hash.
+CREATE TABLE passback_keys (
+  id          TEXT PRIMARY KEY,   -- the public half, the Basic auth user name
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+  secret_hash TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX passback_keys_by_tenant ON passback_keys(tenant_id);
+)sql"},
 };
+
+constexpr bool StrictlyIncreasing() {
+  for (size_t i = 1; i < std::size(kMigrations); ++i) {
+    if (kMigrations[i].version <= kMigrations[i - 1].version) return false;
+  }
+  return kMigrations[0].version >= 1;
+}
+static_assert(StrictlyIncreasing(), "migration versions must be positive and strictly increasing");
 
 constexpr const char kCreateMigrationsTable[] = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -157,6 +177,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at  INTEGER NOT NULL
 ) STRICT)sql";
 constexpr const char kSelectVersion[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+constexpr const char kSelectApplied[] = "SELECT version FROM schema_migrations ORDER BY version";
 constexpr const char kInsertMigration[] =
     "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, unixepoch())";
 
@@ -167,15 +188,30 @@ Result<int> ReadVersion(Connection& conn) {
   return static_cast<int>(stmt.ColumnInt(0));
 }
 
-Status TooNew(int found) {
-  return Error(Code::kFailedPrecondition, "storage.schema_too_new",
-               "The database has schema version " + std::to_string(found) + " but this build knows only up to " +
-                   std::to_string(LatestSchemaVersion()) + "; upgrade gradebridge before using this database.");
+Result<std::set<int>> ReadApplied(Connection& conn) {
+  GB_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare(kSelectApplied));
+  std::set<int> applied;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) return applied;
+    if (rc != SQLITE_ROW) return conn.Error(rc, "reading the applied migrations");
+    applied.insert(static_cast<int>(stmt.ColumnInt(0)));
+  }
 }
 
-// One step: applies the next pending migration, if any. Returns the version the database is at
-// after the step, or an error; `applied` tells whether a migration ran.
-Result<int> Step(Connection& conn, bool& applied) {
+Status TooNew(int found, std::span<const Migration> known) {
+  const int latest = known.empty() ? 0 : known.back().version;
+  return Error(Code::kFailedPrecondition, "storage.schema_too_new",
+               "The database has schema migration " + std::to_string(found) +
+                   ", which this build (migrations up to " + std::to_string(latest) +
+                   ") does not know; upgrade gradebridge before using this database.");
+}
+
+// One step: applies the lowest-numbered known migration the database has not recorded, if any.
+// Versions are compared as a set, not against MAX(version): a migration numbered below one
+// already applied (two branches each took a number, and the higher one shipped first) is still
+// applied. `applied` tells whether a migration ran.
+Status Step(Connection& conn, std::span<const Migration> known, bool& applied) {
   applied = false;
   GB_RETURN_IF_ERROR(conn.ExecScript("BEGIN IMMEDIATE", "starting a migration"));
   auto rollback = [&](Status st) {
@@ -184,12 +220,17 @@ Result<int> Step(Connection& conn, bool& applied) {
   };
   Status st = conn.ExecScript(kCreateMigrationsTable, "creating schema_migrations");
   if (!st.ok()) return rollback(st);
-  auto version = ReadVersion(conn);
-  if (!version.ok()) return rollback(version.status());
-  if (*version > LatestSchemaVersion()) return rollback(TooNew(*version));
+  auto recorded = ReadApplied(conn);
+  if (!recorded.ok()) return rollback(recorded.status());
+  // A recorded migration this build lacks means a newer (or a diverged) build wrote the schema.
+  for (int v : *recorded) {
+    bool is_known = false;
+    for (const Migration& m : known) is_known = is_known || m.version == v;
+    if (!is_known) return rollback(TooNew(v, known));
+  }
   const Migration* next = nullptr;
-  for (const Migration& m : Migrations()) {
-    if (m.version > *version) {
+  for (const Migration& m : known) {
+    if (!recorded->contains(m.version)) {
       next = &m;
       break;
     }
@@ -197,7 +238,7 @@ Result<int> Step(Connection& conn, bool& applied) {
   if (!next) {
     st = conn.ExecScript("COMMIT", "finishing migrations");
     if (!st.ok()) return rollback(st);
-    return *version;
+    return Status::Ok();
   }
   const std::string context = "applying migration " + std::to_string(next->version) + " (" +
                               std::string(next->description) + ")";
@@ -214,7 +255,7 @@ Result<int> Step(Connection& conn, bool& applied) {
   st = conn.ExecScript("COMMIT", context);
   if (!st.ok()) return rollback(st);
   applied = true;
-  return next->version;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -223,11 +264,12 @@ std::span<const Migration> Migrations() { return kMigrations; }
 
 int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
 
-Status Migrate(Connection& conn) {
+Status Migrate(Connection& conn) { return Migrate(conn, Migrations()); }
+
+Status Migrate(Connection& conn, std::span<const Migration> migrations) {
   for (;;) {
     bool applied = false;
-    GB_ASSIGN_OR_RETURN(int version, Step(conn, applied));
-    (void)version;
+    GB_RETURN_IF_ERROR(Step(conn, migrations, applied));
     if (!applied) return Status::Ok();
   }
 }

@@ -51,6 +51,7 @@ class SqliteStore final : public lti::TenantStore,
                           public lti::NonceStore,
                           public lti::KeyStore,
                           public lti::LaunchStore,
+                          public lti::PassbackKeyStore,
                           public passback::QueueStore,
                           public passback::AuditReader {
  public:
@@ -97,6 +98,12 @@ class SqliteStore final : public lti::TenantStore,
   Status SaveLaunch(const lti::StoredLaunch& launch) override;
   Result<lti::StoredLaunch> RedeemLaunchToken(std::string_view token_hash, int64_t now) override;
   Result<lti::StoredLaunch> GetLaunch(std::string_view id) override;
+
+  // PassbackKeyStore (sqlite_passback_keys.cc)
+  Status AddPassbackKey(const lti::PassbackKey& key) override;
+  Result<lti::PassbackKey> FindPassbackKey(std::string_view id) override;
+  Result<std::vector<lti::PassbackKey>> ListPassbackKeys(const std::optional<lti::TenantId>& tenant) override;
+  Status RemovePassbackKey(std::string_view id) override;
 
   // passback::QueueStore (sqlite_queue_store.cc)
   Result<std::vector<passback::EnqueueResult>> EnqueueBatch(const std::vector<passback::ScoreRecord>& records) override;

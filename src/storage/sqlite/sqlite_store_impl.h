@@ -1,5 +1,6 @@
 // SqliteStore's shared internals, so each port's implementation can live in its own file
-// (sqlite_store.cc: LTI ports; sqlite_queue_store.cc: the score queue and audit log).
+// (sqlite_store.cc: LTI ports; sqlite_queue_store.cc: the score queue and audit log;
+// sqlite_passback_keys.cc: passback-only keys).
 #pragma once
 
 #include <memory>
