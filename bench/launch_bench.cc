@@ -43,6 +43,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "http/message.h"
+#include "bench_util.h"
 #include "http_load.h"
 #include "jose/jose.h"
 #include "lti/claims.h"
@@ -149,39 +150,6 @@ Flags ParseFlags(int argc, char** argv) {
   return f;
 }
 
-struct Rss {
-  long rss_kb = -1;
-  long hwm_kb = -1;
-};
-
-Rss ReadRss(pid_t pid) {
-  Rss r;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) r.rss_kb = std::strtol(line.c_str() + 6, nullptr, 10);
-    if (line.rfind("VmHWM:", 0) == 0) r.hwm_kb = std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return r;
-}
-
-// user+sys CPU seconds of a process so far (all threads), from /proc/<pid>/stat.
-double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::istringstream fields(text.substr(paren + 2));
-  std::string f;
-  long long utime = 0, stime = 0;
-  // Fields after the command: state(3) ppid(4) ... utime(14) stime(15).
-  for (int field = 3; field <= 15 && fields >> f; ++field) {
-    if (field == 14) utime = std::atoll(f.c_str());
-    if (field == 15) stime = std::atoll(f.c_str());
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 std::string FindInPath(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path ? path : "/usr/bin:/bin");
@@ -224,12 +192,6 @@ std::string LoadAverage() {
   return a + " " + b + " " + c;
 }
 
-std::string Mb(long kb) {
-  if (kb < 0) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(kb) / 1024.0);
-  return buf;
-}
 
 std::string Fixed(double v, int digits = 0) {
   char buf[64];

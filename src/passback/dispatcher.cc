@@ -213,8 +213,7 @@ void Dispatcher::FinishOrLog(const ScoreRecord& record) {
   }
 }
 
-AttemptSignal Dispatcher::DeliverLeased(ScoreRecord record, std::optional<int>* retry_after,
-                                        std::optional<double>* remaining) {
+Dispatcher::RateSignal Dispatcher::DeliverLeased(ScoreRecord record) {
   Result<lti::Registration> registration = LookupRegistration(record.registration_id);
   int64_t now_ms = clock_.NowMillis();
   if (!registration.ok()) {
@@ -232,7 +231,7 @@ AttemptSignal Dispatcher::DeliverLeased(ScoreRecord record, std::optional<int>* 
     std::lock_guard rlock(random_mu_);
     FinishOrLog(ApplyDeliveryResult(std::move(record), result, options_.retry, now_ms, options_.max_response_chars,
                                     random_));
-    return AttemptSignal::kOtherFailure;
+    return {};
   }
 
   std::optional<ScoreRecord> last_delivered;
@@ -242,7 +241,7 @@ AttemptSignal Dispatcher::DeliverLeased(ScoreRecord record, std::optional<int>* 
       // Unsure whether a final grade is out there: do not risk wiping it; try again later.
       LogError("passback.last_delivered_failed", {{"score", record.id}, {"error", last.status().ToString()}});
       ReleaseToQueue({Buffered{record, "", clock_.Now()}}, now_ms + options_.retry.base.count());
-      return AttemptSignal::kOtherFailure;
+      return {};
     }
     last_delivered = std::move(*last);
   }
@@ -255,14 +254,14 @@ AttemptSignal Dispatcher::DeliverLeased(ScoreRecord record, std::optional<int>* 
     FinishOrLog(record);
     std::lock_guard lock(mu_);
     ++stats_.not_sent;
-    return AttemptSignal::kOtherFailure;
+    return {};
   }
 
   DeliveryOptions delivery_options;
   delivery_options.include_comment = OutboundComment(record, *registration).has_value();
   DeliveryResult result = sink_.Deliver(*registration, record, delivery_options);
-  *retry_after = result.retry_after_seconds;
-  *remaining = result.rate_limit_remaining;
+  RateSignal rate{AttemptSignal::kOtherFailure, result.retry_after_seconds, result.rate_limit_remaining,
+                  result.request_cost};
   ScoreRecord outcome;
   {
     std::lock_guard rlock(random_mu_);
@@ -277,18 +276,20 @@ AttemptSignal Dispatcher::DeliverLeased(ScoreRecord record, std::optional<int>* 
     case Kind::kDelivered:
     case Kind::kAlreadyApplied:
       ++stats_.delivered;
-      return AttemptSignal::kSuccess;
+      rate.signal = AttemptSignal::kSuccess;
+      break;
     case Kind::kThrottled:
       ++stats_.throttled;
-      return AttemptSignal::kThrottled;
+      rate.signal = AttemptSignal::kThrottled;
+      break;
     case Kind::kRetry:
       outcome.state == ScoreState::kFailed ? ++stats_.failed : ++stats_.retried;
-      return AttemptSignal::kOtherFailure;
+      break;
     case Kind::kPermanent:
       ++stats_.failed;
-      return AttemptSignal::kOtherFailure;
+      break;
   }
-  return AttemptSignal::kOtherFailure;
+  return rate;
 }
 
 void Dispatcher::ReleaseToQueue(const std::vector<Buffered>& items, int64_t next_attempt_at_ms) {
@@ -419,11 +420,9 @@ void Dispatcher::WorkerLoop() {
     ++stats_.in_flight;
     claim_cv_.notify_one();
     lock.unlock();
-    std::optional<int> retry_after;
-    std::optional<double> remaining;
-    AttemptSignal signal = DeliverLeased(std::move(item->record), &retry_after, &remaining);
+    RateSignal rate = DeliverLeased(std::move(item->record));
     lock.lock();
-    rate_.Release(item->rate_key, signal, clock_.Now(), retry_after, remaining);
+    rate_.Release(item->rate_key, rate.signal, clock_.Now(), rate.retry_after, rate.remaining, rate.cost);
     --stats_.in_flight;
     work_cv_.notify_all();
   }
@@ -432,11 +431,7 @@ void Dispatcher::WorkerLoop() {
 Result<int> Dispatcher::RunOnce(int limit) {
   GB_ASSIGN_OR_RETURN(std::vector<ScoreRecord> claimed,
                       queue_.ClaimDue(clock_.NowMillis(), limit, owner_, options_.lease.count()));
-  for (auto& record : claimed) {
-    std::optional<int> retry_after;
-    std::optional<double> remaining;
-    DeliverLeased(std::move(record), &retry_after, &remaining);
-  }
+  for (auto& record : claimed) DeliverLeased(std::move(record));
   return static_cast<int>(claimed.size());
 }
 

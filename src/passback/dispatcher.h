@@ -116,8 +116,13 @@ class Dispatcher {
   void ClaimLoop();
   void WorkerLoop();
   // Delivers one leased score and records the outcome; returns the signal for rate control.
-  AttemptSignal DeliverLeased(ScoreRecord record, std::optional<int>* retry_after,
-                              std::optional<double>* remaining);
+  struct RateSignal {
+    AttemptSignal signal = AttemptSignal::kOtherFailure;
+    std::optional<int> retry_after;
+    std::optional<double> remaining;
+    std::optional<double> cost;
+  };
+  RateSignal DeliverLeased(ScoreRecord record);
   Result<lti::Registration> LookupRegistration(const lti::RegistrationId& id);
   std::string RateKeyFor(const ScoreRecord& record);
   void FinishOrLog(const ScoreRecord& record);

@@ -31,6 +31,7 @@ struct DeliveryResult {
   std::string response_body;   // the last answer's body (the dispatcher truncates it)
   std::optional<int> retry_after_seconds;     // the platform's Retry-After, when it sent one
   std::optional<double> rate_limit_remaining; // Canvas X-Rate-Limit-Remaining, when sent
+  std::optional<double> request_cost;         // Canvas X-Request-Cost, when sent
   std::string lineitem_url;    // the line item used (resolved when the record had only a container)
   std::string warning;         // delivered, but a person should look (e.g. maximum mismatch)
 };

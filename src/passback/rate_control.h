@@ -6,9 +6,13 @@
 //   - multiplicative decrease: a throttled answer halves the limit (at most once per
 //     decrease_interval, so one burst of throttled replies to requests already in flight counts as
 //     one signal) and pauses the key for Retry-After, or throttle_pause when none was sent;
-//   - a Canvas-style bucket reporting X-Rate-Limit-Remaining below low_remaining stops growth
-//     and holds the key at one request in flight until the bucket refills, which keeps the
-//     throttled share low without leaving the allowed rate unused.
+//   - a Canvas-style leaky bucket (X-Rate-Limit-Remaining and X-Request-Cost on each answer) is
+//     paced: the controller estimates the bucket's leak rate from how `remaining` moves against
+//     the costs charged (over windows of at least bucket_window, only while the bucket is not
+//     empty), predicts what is left now (last remaining + leak × elapsed − the cost of requests in
+//     flight) and holds the key until at least bucket_margin × the mean cost is left. The
+//     platform is then asked at the rate it drains, and rarely refuses. Until a leak estimate
+//     exists, a bucket below low_remaining holds the key at one request in flight.
 //
 // Not thread-safe: the dispatcher calls it under its own lock.
 #pragma once
@@ -30,6 +34,9 @@ struct RateControlOptions {
   std::chrono::milliseconds decrease_interval{1'000};
   std::chrono::milliseconds throttle_pause{2'000};
   double low_remaining = 150;  // Canvas bucket units (a request costs ~50–100 of its 700)
+  std::chrono::milliseconds bucket_window{1'000};
+  double bucket_margin = 1.5;  // keep this many mean request costs in hand
+  std::chrono::milliseconds bucket_probe_interval{50};  // re-check while the leak is unknown
 };
 
 enum class AttemptSignal { kSuccess, kThrottled, kOtherFailure };
@@ -39,9 +46,17 @@ struct RateKeyState {
   int in_flight = 0;
   TimePoint paused_until{};
   TimePoint last_decrease{};
-  std::optional<double> last_remaining;
   int64_t throttled = 0;
   int64_t succeeded = 0;
+  // Leaky-bucket model (Canvas), from the platform's headers.
+  std::optional<double> last_remaining;
+  TimePoint last_remaining_at{};
+  double max_remaining = 0;   // the largest remaining seen: about the bucket's capacity
+  double mean_cost = 0;       // moving average of X-Request-Cost
+  std::optional<double> leak_per_second;
+  TimePoint window_start{};
+  std::optional<double> window_start_remaining;
+  double window_cost = 0;     // costs charged since window_start
 };
 
 class RateController {
@@ -53,7 +68,8 @@ class RateController {
   // Ends a request started with TryAcquire.
   void Release(const std::string& key, AttemptSignal signal, TimePoint now,
                std::optional<int> retry_after_seconds = std::nullopt,
-               std::optional<double> rate_limit_remaining = std::nullopt);
+               std::optional<double> rate_limit_remaining = std::nullopt,
+               std::optional<double> request_cost = std::nullopt);
   // When `key` may send again if it is paused; nullopt when it is not paused at `now`.
   std::optional<TimePoint> PausedUntil(const std::string& key, TimePoint now) const;
 
@@ -63,6 +79,9 @@ class RateController {
  private:
   RateKeyState& Get(const std::string& key);
   double EffectiveLimit(const RateKeyState& s) const;
+  void ObserveBucket(RateKeyState& s, TimePoint now, double remaining, std::optional<double> cost);
+  // How long until the modelled bucket has room for one more request; zero when it has now.
+  Duration BucketWait(const RateKeyState& s, TimePoint now) const;
 
   RateControlOptions options_;
   std::map<std::string, RateKeyState> keys_;

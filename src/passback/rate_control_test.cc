@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace gb::passback {
 namespace {
 
@@ -72,6 +74,57 @@ TEST(RateController, LowBucketHoldsOneInFlightAndStopsGrowth) {
   ASSERT_TRUE(rc.TryAcquire("k", T(3)));
   rc.Release("k", AttemptSignal::kSuccess, T(3), std::nullopt, 600.0);
   EXPECT_EQ(AcquireAll(rc, "k", T(4)), 8);
+}
+
+// A Canvas-style leaky bucket driven through the controller in simulated time: requests take
+// 20 ms, the bucket holds 700 units and leaks 1,000/s, each request costs 50–100. The controller
+// must find the sustainable rate (leak / mean cost ≈ 13.3/s) and almost never be refused.
+TEST(RateController, PacesALeakyBucketToItsDrainRate) {
+  RateController rc({.initial_limit = 8, .max_limit = 64});
+  const double capacity = 700, leak = 1000;
+  double level = 0;
+  TimePoint last_leak = T(0);
+  uint64_t rng = 12345;
+  auto next_cost = [&] {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return 50.0 + static_cast<double>((rng >> 33) % 51);
+  };
+  struct InFlight {
+    TimePoint done;
+    bool refused;
+    double remaining, cost;
+  };
+  std::vector<InFlight> flying;
+  int admitted = 0, refused = 0;
+  for (int64_t ms = 0; ms < 60'000; ++ms) {
+    TimePoint now = T(ms);
+    level = std::max(0.0, level - leak * std::chrono::duration<double>(now - last_leak).count());
+    last_leak = now;
+    for (auto it = flying.begin(); it != flying.end();) {
+      if (it->done > now) {
+        ++it;
+        continue;
+      }
+      if (it->refused) rc.Release("canvas", AttemptSignal::kThrottled, now, std::nullopt, 0.0);
+      else rc.Release("canvas", AttemptSignal::kSuccess, now, std::nullopt, it->remaining, it->cost);
+      it = flying.erase(it);
+    }
+    while (rc.TryAcquire("canvas", now)) {
+      InFlight f{now + milliseconds(20), level >= capacity, 0, 0};
+      if (f.refused) {
+        ++refused;
+      } else {
+        f.cost = next_cost();
+        level += f.cost;
+        f.remaining = std::max(0.0, capacity - level);
+        ++admitted;
+      }
+      flying.push_back(f);
+    }
+  }
+  double allowed = leak / 75.0 * 60;  // requests the bucket can sustain in a minute (+ the first fill)
+  EXPECT_GE(admitted, 0.95 * allowed) << "admitted " << admitted << " refused " << refused;
+  EXPECT_LT(refused, 0.01 * (admitted + refused)) << "admitted " << admitted << " refused " << refused;
 }
 
 }  // namespace

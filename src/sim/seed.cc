@@ -7,6 +7,10 @@
 namespace gb::sim {
 
 const SimUser* Seed::FindUser(std::string_view id) const {
+  if (!user_index.empty()) {
+    auto it = user_index.find(id);
+    return it == user_index.end() ? nullptr : &users[it->second];
+  }
   for (const auto& u : users) {
     if (u.id == id) return &u;
   }
@@ -48,6 +52,7 @@ std::unique_ptr<Seed> SeedWithLearners(int learners) {
     seed->users.insert(seed->users.end() - 1,
                        SimUser{id, "Learner", std::to_string(n), id + "@sim.example.edu", CourseRole::kLearner});
   }
+  for (size_t i = 0; i < seed->users.size(); ++i) seed->user_index.emplace(seed->users[i].id, i);
   return seed;
 }
 

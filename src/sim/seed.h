@@ -2,6 +2,7 @@
 // tests and demos can name them ("learner1", "rl-quiz-1").
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,7 +45,9 @@ struct Seed {
   std::vector<SimUser> users;
   std::vector<SimResourceLink> resource_links;
 
+  // Linear for the default five users; through `user_index` when it is built (many learners).
   const SimUser* FindUser(std::string_view id) const;
+  std::map<std::string, size_t, std::less<>> user_index;  // id -> position in users
   const SimResourceLink* FindResourceLink(std::string_view id) const;
 };
 

@@ -59,6 +59,7 @@ DeliveryResult ToDeliveryResult(const lti::ServiceOutcome& outcome) {
   r.response_body = outcome.response.body;
   r.retry_after_seconds = outcome.response.retry_after_seconds;
   r.rate_limit_remaining = outcome.response.rate_limit_remaining;
+  r.request_cost = outcome.response.request_cost;
   return r;
 }
 
