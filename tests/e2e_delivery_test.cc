@@ -224,7 +224,8 @@ TEST_F(DeliveryE2eTest, EveryFaultAtOnceLosesNothingAndRollsNothingBack) {
     EXPECT_EQ(Cell(book, "rl-essay", user)["resultScore"], newest["essay " + user]) << user;
     for (const char* item : {"rl-quiz-1", "rl-essay"}) {
       std::string last;
-      for (const auto& h : Cell(book, item, user)["history"]) {
+      const json cell = Cell(book, item, user);  // a named copy: the loop must not iterate a temporary
+      for (const auto& h : cell["history"]) {
         std::string ts = h["timestamp"];
         EXPECT_GE(ts, last) << "a grade was rolled back for " << user << " in " << item;
         last = ts;

@@ -68,7 +68,8 @@ class GradePassbackE2eTest : public ::testing::Test {
     auto status = env.Cli({"queue", "status", "--json"});
     EXPECT_EQ(status.exit_code, 0) << status.err;
     int64_t total = 0;
-    for (auto& [state, n] : nlohmann::json::parse(status.out)["by_state"].items()) total += n.get<int64_t>();
+    nlohmann::json counts = nlohmann::json::parse(status.out);  // outlives the loop over its items
+    for (auto& [state, n] : counts["by_state"].items()) total += n.get<int64_t>();
     return total;
   }
 };
