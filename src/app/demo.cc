@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -73,12 +72,6 @@ class DemoTool {
   std::mutex mu_;
   std::vector<json> redeemed_;
 };
-
-std::string FormatNumber(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 std::string Pad(std::string s, size_t n) {
   if (s.size() < n) s.append(n - s.size(), ' ');
@@ -295,7 +288,7 @@ int RunDemo(const Config& base_config, bool keep_running) {
       return fail(resp.ok() ? Error(Code::kInternal, "demo.score_refused", resp->body) : resp.status());
     }
     std::string id = json::parse(resp->body).value("id", "");
-    std::string label = g.user + " " + g.link + " " + FormatNumber(g.given) + "/" + FormatNumber(g.maximum) + " by " +
+    std::string label = g.user + " " + g.link + " " + FormatDecimal(g.given) + "/" + FormatDecimal(g.maximum) + " by " +
                         g.graded_by.value("kind", "") + ":" + g.graded_by.value("id", "");
     submitted.emplace_back(id, label);
   }
@@ -327,7 +320,7 @@ int RunDemo(const Config& base_config, bool keep_running) {
   json book = json::parse(book_resp->body, nullptr, false);
   std::cout << "    " << Pad("", 20);
   for (const auto& item : book["line_items"]) {
-    std::cout << Pad(item.value("label", "") + " (/" + FormatNumber(item.value("scoreMaximum", 0.0)) + ")", 18);
+    std::cout << Pad(item.value("label", "") + " (/" + FormatDecimal(item.value("scoreMaximum", 0.0)) + ")", 18);
   }
   std::cout << "\n";
   for (const auto& user : book["users"]) {
@@ -336,7 +329,7 @@ int RunDemo(const Config& base_config, bool keep_running) {
     for (const auto& item : book["line_items"]) {
       json cell = item["results"].value(user.value("id", ""), json());
       bool graded = cell.is_object() && cell["resultScore"].is_number();
-      std::cout << Pad(graded ? FormatNumber(cell["resultScore"].get<double>()) : "-", 18);
+      std::cout << Pad(graded ? FormatDecimal(cell["resultScore"].get<double>()) : "-", 18);
     }
     std::cout << "\n";
   }

@@ -40,6 +40,9 @@ std::string HtmlEscape(std::string_view text);
 // Escapes a string for inclusion inside a JSON string literal (without the quotes).
 std::string JsonEscape(std::string_view text);
 
+// A grade or points value for people: at most six decimals, no trailing zeros ("6.75", "10").
+std::string FormatDecimal(double value);
+
 std::string_view Trim(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

@@ -70,5 +70,14 @@ TEST(StringsTest, Utilities) {
   EXPECT_EQ(HexEncode("\x01\xab"), "01ab");
 }
 
+TEST(FormatDecimal, ShortestReadableForm) {
+  EXPECT_EQ(FormatDecimal(6.75), "6.75");
+  EXPECT_EQ(FormatDecimal(10), "10");
+  EXPECT_EQ(FormatDecimal(0), "0");
+  EXPECT_EQ(FormatDecimal(8.125), "8.125");
+  EXPECT_EQ(FormatDecimal(-0.0), "0");
+  EXPECT_EQ(FormatDecimal(1.0 / 3), "0.333333");
+}
+
 }  // namespace
 }  // namespace gb

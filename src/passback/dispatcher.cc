@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "base/time_util.h"
 
 namespace gb::passback {
@@ -13,13 +14,6 @@ constexpr char kFinal[] = "FullyGraded";
 std::string Truncate(const std::string& text, size_t max_chars) {
   if (text.size() <= max_chars) return text;
   return text.substr(0, max_chars) + "…";
-}
-
-std::string FormatNumber(double v) {
-  std::string s = std::to_string(v);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
 }
 
 // Canvas keeps the grade on PendingManual (platforms.md); everywhere else only FullyGraded is safe.
@@ -96,8 +90,8 @@ std::string ReasonNotToSend(const ScoreRecord& record, const lti::Registration& 
   }
   if (KeepsDeliveredGrade(registration.family, record.grading_progress)) return "";
   if (!last_delivered || last_delivered->grading_progress != kFinal || !last_delivered->score_given) return "";
-  std::string final_grade = FormatNumber(*last_delivered->score_given);
-  if (last_delivered->score_maximum) final_grade += "/" + FormatNumber(*last_delivered->score_maximum);
+  std::string final_grade = FormatDecimal(*last_delivered->score_given);
+  if (last_delivered->score_maximum) final_grade += "/" + FormatDecimal(*last_delivered->score_maximum);
   return "Not sent: gradingProgress " + record.grading_progress + " would clear the final grade " + final_grade +
          " delivered at " + WhenText(last_delivered->delivered_at_ms) + " (score " + last_delivered->id +
          "); the platform wipes a grade on a non-final progress update, so the final grade stands.";

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <variant>
 
+#include "base/strings.h"
 #include "base/url.h"
 
 namespace gb::platforms {
@@ -33,13 +34,6 @@ lti::GradingProgress ParseGrading(const std::string& v) {
   if (v == "Failed") return lti::GradingProgress::kFailed;
   if (v == "NotReady") return lti::GradingProgress::kNotReady;
   return lti::GradingProgress::kFullyGraded;
-}
-
-std::string FormatNumber(double v) {
-  std::string s = std::to_string(v);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -168,11 +162,11 @@ DeliveryResult AgsGradeSink::Deliver(const lti::Registration& registration, cons
   if (result.kind == Kind::kDelivered && score.score_maximum) {
     std::optional<double> column = LineItemMaximum(registration, lineitem_url);
     if (column && std::fabs(*column - *score.score_maximum) > 1e-9) {
-      std::string shown = score.score_given ? FormatNumber(*score.score_given * *column / *score.score_maximum) : "";
-      result.warning = "the tool's maximum (" + FormatNumber(*score.score_maximum) +
-                       ") differs from the line item's scoreMaximum (" + FormatNumber(*column) +
+      std::string shown = score.score_given ? FormatDecimal(*score.score_given * *column / *score.score_maximum) : "";
+      result.warning = "the tool's maximum (" + FormatDecimal(*score.score_maximum) +
+                       ") differs from the line item's scoreMaximum (" + FormatDecimal(*column) +
                        "); the platform scales the score" +
-                       (shown.empty() ? "" : ", so the gradebook shows " + shown + " of " + FormatNumber(*column)) +
+                       (shown.empty() ? "" : ", so the gradebook shows " + shown + " of " + FormatDecimal(*column)) +
                        ".";
     }
   }

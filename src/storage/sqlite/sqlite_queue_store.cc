@@ -396,8 +396,12 @@ Result<std::vector<ScoreRecord>> SqliteStore::ClaimDue(int64_t now_ms, int limit
         int rc = s.Run();
         if (rc != SQLITE_DONE) return c.Error(rc, "leasing a score");
       }
-      GB_ASSIGN_OR_RETURN(std::optional<ScoreRecord> r, QueryOne(c, kScoreById, id));
-      if (r) claimed.push_back(std::move(*r));
+      // kLease changed exactly these columns of the row read above.
+      candidate->state = ScoreState::kDelivering;
+      candidate->lease_owner = owner;
+      candidate->lease_until_ms = now_ms + lease_ms;
+      candidate->updated_at_ms = now_ms;
+      claimed.push_back(std::move(*candidate));
     }
     return Status::Ok();
   }));
