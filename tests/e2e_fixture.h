@@ -42,6 +42,9 @@ class E2eEnvironment {
   // and database: a crashed node coming back. False (with a test failure) if it does not return.
   bool CrashAndRestartServer();
   static constexpr int kLearners = 40;  // the simulator's course has learner1..learner40
+  // The server reuses registrations it read for this long; a `registration update` made with the
+  // CLI is seen by the running server within it (tests poll rather than sleep).
+  static constexpr int kRegistrationCacheMs = 300;
 
  private:
   E2eEnvironment();

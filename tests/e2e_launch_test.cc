@@ -42,7 +42,8 @@ E2eEnvironment::E2eEnvironment() {
       d + "/sim.log");
   gb_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{GradebridgeBinary(), "serve", "--listen", "127.0.0.1:0", "--port-file", d + "/gb.port",
-                               "--database", db, "--data-key-file", data_key, "--dev-mode", "true", "--threads", "2"},
+                               "--database", db, "--data-key-file", data_key, "--dev-mode", "true", "--threads", "2",
+                               "--registration-cache-ms", std::to_string(kRegistrationCacheMs)},
       d + "/gb.log");
   int sim_port = WaitForPortFile(d + "/sim.port");
   int gb_port = WaitForPortFile(d + "/gb.port");
@@ -112,7 +113,8 @@ bool E2eEnvironment::CrashAndRestartServer() {
   gb_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{GradebridgeBinary(), "serve", "--listen", "127.0.0.1:" + std::to_string(gb_port_),
                                "--port-file", d + "/gb.port", "--database", db, "--data-key-file", data_key,
-                               "--dev-mode", "true", "--threads", "2"},
+                               "--dev-mode", "true", "--threads", "2", "--registration-cache-ms",
+                               std::to_string(kRegistrationCacheMs)},
       d + "/gb.log");
   if (WaitForPortFile(d + "/gb.port") != gb_port_) {
     ADD_FAILURE() << "serve did not come back on port " << gb_port_ << "\n" << gb_->Log();

@@ -69,6 +69,8 @@ const std::vector<std::pair<std::string, Setter>>& Table() {
       {"database", StringSetter(&Config::database)},
       {"data_key_file", StringSetter(&Config::data_key_file)},
       {"threads", IntSetter("threads", &Config::threads, 1, 256)},
+      {"handler_threads", IntSetter("handler_threads", &Config::handler_threads, 0, 1024)},
+      {"registration_cache_ms", IntSetter("registration_cache_ms", &Config::registration_cache_ms, 0, 600000)},
       {"log_format", OneOf("log_format", &Config::log_format, {"text", "json"})},
       {"log_level", OneOf("log_level", &Config::log_level, {"debug", "info", "warn", "error"})},
       {"access_log", BoolSetter("access_log", &Config::access_log)},

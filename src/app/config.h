@@ -18,6 +18,10 @@ struct Config {
   std::string database = "sqlite:gradebridge.db";
   std::string data_key_file;  // default: <database file>.key
   int threads = 2;
+  int handler_threads = 64;  // run handlers that wait on commits or the network (launch, scores)
+  // How long logins, launches and the score API reuse a registration they read; a change made
+  // with the admin CLI takes effect within this time (0: read the database every time).
+  int registration_cache_ms = 5000;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
   bool access_log = true;

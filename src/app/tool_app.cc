@@ -32,6 +32,7 @@
 #include "platforms/lti13/ags_grade_sink.h"
 #include "lti/launch_validator.h"
 #include "lti/oidc_login.h"
+#include "lti/registration_cache.h"
 #include "server/errors.h"
 #include "server/http_server.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -124,6 +125,9 @@ struct ToolApp::Impl {
   Config config;
   std::string public_url;
   std::unique_ptr<storage::SqliteStore> store;
+  // What logins, launches and the score API read registrations through (the admin CLI writes the
+  // store directly; its changes are seen within the cache's TTL).
+  std::unique_ptr<lti::CachedRegistrations> registrations;
   std::string data_key;
   std::unique_ptr<http::HttpClient> http_client;
   std::unique_ptr<lti::KeyRing> keys;
@@ -254,28 +258,35 @@ Response ToolApp::Impl::HandleRedeem(const Request& req) {
 
 server::Router ToolApp::Impl::BuildRouter() {
   server::Router r;
+  // Login only reads (cached) state and signs a cookie: it runs on the I/O threads. Everything that
+  // commits, or may fetch from a platform, is `blocking` and runs on the handler pool.
   server::RouteOptions form_limits;
   form_limits.max_body_bytes = 64 * 1024;
+  server::RouteOptions launch_limits = form_limits;
+  launch_limits.blocking = true;  // nonce + launch commit; a JWKS fetch on an unknown kid
+  server::RouteOptions api_blocking;
+  api_blocking.blocking = true;
   r.Add("GET", "/lti/login", [this](const Request& q) { return HandleLogin(q); }, form_limits);
   r.Add("POST", "/lti/login", [this](const Request& q) { return HandleLogin(q); }, form_limits);
-  r.Add("POST", "/lti/launch", [this](const Request& q) { return HandleLaunch(q); }, form_limits);
+  r.Add("POST", "/lti/launch", [this](const Request& q) { return HandleLaunch(q); }, launch_limits);
   r.Add("GET", "/.well-known/jwks.json", [this](const Request&) {
     Response resp = Response::Json(200, keys->PublishedJwksJson());
     resp.headers.Set("Cache-Control", "public, max-age=300");
     return resp;
   });
-  r.AddPrefix("GET", "/api/v1/launches/", [this](const Request& q) { return HandleRedeem(q); });
+  r.AddPrefix("GET", "/api/v1/launches/", [this](const Request& q) { return HandleRedeem(q); }, api_blocking);
   server::RouteOptions score_limits;
   score_limits.max_body_bytes = 64 * 1024;
+  score_limits.blocking = true;
   r.Add("POST", "/api/v1/scores", [this](const Request& q) { return scores->Submit(q); }, score_limits);
-  r.AddPrefix("GET", "/api/v1/scores/", [this](const Request& q) { return scores->GetStatus(q); });
+  r.AddPrefix("GET", "/api/v1/scores/", [this](const Request& q) { return scores->GetStatus(q); }, api_blocking);
   r.Add("POST", "/lti/grade_passback", [this](const Request& q) { return grade_passback->Handle(q); }, score_limits);
   r.Add("GET", "/healthz", [](const Request&) { return Response::Text(200, "ok\n"); });
   r.Add("GET", "/readyz", [this](const Request&) {
     auto v = store->SchemaVersion();
     if (!v.ok()) return server::JsonError(Error(Code::kUnavailable, "not_ready", v.status().message()));
     return Response::Text(200, "ready\n");
-  });
+  }, api_blocking);
   return r;
 }
 
@@ -306,6 +317,8 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   GB_ASSIGN_OR_RETURN(impl->data_key, LoadOrCreateDataKey(config.EffectiveDataKeyFile()));
 
   Clock& clock = SystemClock::Instance();
+  impl->registrations = std::make_unique<lti::CachedRegistrations>(
+      *impl->store, clock, std::chrono::milliseconds(config.registration_cache_ms));
   Random& random = SecureRandom::Instance();
   http::CurlClientOptions http_options;
   http_options.allow_insecure = config.dev_mode;
@@ -318,13 +331,13 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   lti::ValidatorSettings vs;
   vs.leeway = std::chrono::seconds(config.launch_leeway_seconds);
   vs.max_token_bytes = static_cast<size_t>(config.max_id_token_bytes);
-  impl->validator = std::make_unique<lti::LaunchValidator>(*impl->store, *impl->store, *impl->jwks, *impl->codec, clock, vs);
+  impl->validator = std::make_unique<lti::LaunchValidator>(*impl->registrations, *impl->store, *impl->jwks, *impl->codec, clock, vs);
   impl->handoff = std::make_unique<lti::LaunchHandOff>(*impl->store, clock, random,
                                                        std::chrono::seconds(config.launch_token_ttl_seconds));
 
-  impl->scores = std::make_unique<ScoreApi>(*impl->store, *impl->store, *impl->store, clock, random,
+  impl->scores = std::make_unique<ScoreApi>(*impl->registrations, *impl->store, *impl->store, clock, random,
                                             [raw = impl.get()](const Request& q) { return raw->Authenticate(q); });
-  impl->grade_passback = std::make_unique<GradePassbackApi>(*impl->store, *impl->store, *impl->scores, clock);
+  impl->grade_passback = std::make_unique<GradePassbackApi>(*impl->store, *impl->registrations, *impl->scores, clock);
 
   impl->service_tokens = std::make_unique<lti::ServiceTokenClient>(*impl->http_client, *impl->keys, clock, random);
   impl->ags = std::make_unique<lti::AgsClient>(*impl->http_client, *impl->service_tokens);
@@ -341,6 +354,7 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   server::ServerOptions so;
   so.listen = config.listen;
   so.threads = config.threads;
+  so.handler_threads = config.handler_threads;
   so.access_log = config.access_log;
   so.handle_signals = handle_signals;
   impl->server = std::make_unique<server::HttpServer>(so, impl->BuildRouter());
@@ -360,7 +374,7 @@ Status ToolApp::Impl::BindAndPrepare() {
   login_settings.redirect_uri = public_url + "/lti/launch";
   login_settings.tool_origin = url.Origin();
   login_settings.state_ttl = std::chrono::seconds(config.login_state_ttl_seconds);
-  login = std::make_unique<lti::OidcLogin>(*store, *codec, SystemClock::Instance(), SecureRandom::Instance(),
+  login = std::make_unique<lti::OidcLogin>(*registrations, *codec, SystemClock::Instance(), SecureRandom::Instance(),
                                            login_settings);
   if (config.passback_workers > 0) GB_RETURN_IF_ERROR(dispatcher->Start());
   if (!config.port_file.empty()) GB_RETURN_IF_ERROR(WritePortFile(config.port_file, server->port()));

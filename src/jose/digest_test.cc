@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "base/strings.h"
 #include "jose/jose.h"
@@ -28,6 +29,19 @@ TEST(DigestTest, HmacWithEmptyKeyAndData) {
   EXPECT_EQ(HexEncode(HmacSha256("", "")),
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
   EXPECT_EQ(HmacSha1("", "").size(), 20u);
+}
+
+// The HMAC context is reused per thread: every call must use its own key, never the previous one.
+TEST(DigestTest, HmacRekeysOnEveryCallAndWorksOnEveryThread) {
+  const std::string jefe = HexEncode(HmacSha256("Jefe", "what do ya want for nothing?"));
+  EXPECT_NE(HexEncode(HmacSha256("Jeff", "what do ya want for nothing?")), jefe);
+  EXPECT_EQ(HexEncode(HmacSha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")), jefe);
+  std::string other_thread;
+  std::thread t([&] { other_thread = HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")); });
+  t.join();
+  EXPECT_EQ(other_thread, jefe);
 }
 
 TEST(DigestTest, Sha256AndSha1) {

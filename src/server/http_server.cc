@@ -6,9 +6,9 @@
 //
 // Hot path, per keep-alive request: one async read (usually the whole request arrives at once),
 // Beast's parser fed synchronously from the buffer (async reads only when more bytes are needed),
-// the handler inline on the connection's strand (no thread hop), and the response serialised by
-// hand into a per-connection buffer and sent with one non-blocking gathered write (async only if
-// the socket buffer is full). Timeouts are per-connection deadlines checked by one sweeper timer,
+// the handler inline on the connection's strand (no thread hop; blocking routes hop to the handler
+// pool and back), and the response serialised by hand into a per-connection buffer and sent with
+// one non-blocking gathered write (async only if the socket buffer is full). Timeouts are per-connection deadlines checked by one sweeper timer,
 // not a timer per I/O operation.
 #include "server/http_server.h"
 
@@ -31,7 +31,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -39,6 +41,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -215,12 +218,50 @@ struct Conn {
   std::atomic<int64_t> deadline_ns{kNoDeadline};
 };
 
+// Runs a handler; an exception becomes a 500 JSON error (logged, never shown to the client).
+http::Response CallHandler(const Handler& handler, const http::Request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    LogError("http.handler_exception", {{"method", request.method},
+                                        {"path", request.Path()},
+                                        {"request_id", request.request_id},
+                                        {"what", e.what()}});
+  } catch (...) {
+    LogError("http.handler_exception",
+             {{"method", request.method}, {"path", request.Path()}, {"request_id", request.request_id}});
+  }
+  return JsonError(Status(Code::kInternal, "internal", "An internal error occurred."));
+}
+
+// Runs `handler` on `pool` and completes on the caller's executor (the connection's strand) with
+// the response. The work guard keeps the io_context running while the handler is away, so a
+// drain does not mistake a connection waiting on its handler for an idle loop.
+template <typename Token>
+auto RunOnPool(asio::thread_pool& pool, const Handler* handler, http::Request request, Token&& token) {
+  return asio::async_initiate<Token, void(http::Response)>(
+      [&pool, handler](auto completion, http::Request req) {
+        auto work = asio::make_work_guard(asio::get_associated_executor(completion));
+        asio::post(pool, [handler, req = std::move(req), completion = std::move(completion),
+                          work = std::move(work)]() mutable {
+          http::Response response = CallHandler(*handler, req);
+          auto home = work.get_executor();
+          asio::post(home, [completion = std::move(completion), response = std::move(response)]() mutable {
+            completion(std::move(response));
+          });
+          work.reset();
+        });
+      },
+      token, std::move(request));
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
   Impl(ServerOptions o, Router r) : options(std::move(o)), router(std::move(r)) {
     if (options.threads < 1) options.threads = 1;
     ioc.emplace(options.threads);
+    if (options.handler_threads > 0) handler_pool.emplace(static_cast<size_t>(options.handler_threads));
     control.emplace(asio::make_strand(*ioc));
     acceptor.emplace(*control);
     drain_timer.emplace(*control);
@@ -240,6 +281,9 @@ struct HttpServer::Impl {
     // Destroy the io_context (and with it any coroutine frame that never finished) while every
     // other member is still alive; sessions must not post anything from here on. Strands (the
     // control one, each Conn's) must also go before the io_context's services do.
+    // Handlers still running on the pool finish first: they post their answers to strands that
+    // must still exist (the answers are then dropped with the io_context).
+    if (handler_pool) handler_pool->join();
     destroying = true;
     signals.reset();
     sweep_timer.reset();
@@ -272,6 +316,7 @@ struct HttpServer::Impl {
   std::chrono::milliseconds sweep_interval{100};
 
   std::optional<asio::io_context> ioc;
+  std::optional<asio::thread_pool> handler_pool;  // blocking routes' handlers
   std::optional<Strand> control;
   std::optional<Acceptor> acceptor;          // control strand
   std::optional<asio::signal_set> signals;   // control strand
@@ -645,15 +690,10 @@ Awaitable<> HttpServer::Impl::Session(std::shared_ptr<Conn> conn, Socket socket)
           request.body = std::move(msg.body());
           request.remote_address = remote;
           request.request_id = request_id;
-          try {
-            response = (*match.handler)(request);
-          } catch (const std::exception& e) {
-            LogError("http.handler_exception",
-                     {{"method", method}, {"path", path}, {"request_id", request_id}, {"what", e.what()}});
-            response = JsonError(Status(Code::kInternal, "internal", "An internal error occurred."));
-          } catch (...) {
-            LogError("http.handler_exception", {{"method", method}, {"path", path}, {"request_id", request_id}});
-            response = JsonError(Status(Code::kInternal, "internal", "An internal error occurred."));
+          if (match.options->blocking && handler_pool) {
+            response = co_await RunOnPool(*handler_pool, match.handler, std::move(request), kUseAwaitable);
+          } else {
+            response = CallHandler(*match.handler, request);
           }
         }
       }

@@ -7,6 +7,8 @@
 //     keep-alive connection after idle_timeout;
 //   - every request gets an id (X-Request-Id, echoed or generated) and one access-log line;
 //   - a handler that throws yields a 500 JSON error, never a crash or a stack trace;
+//   - handlers of blocking routes run on a separate pool of handler_threads, never on an I/O
+//     thread, so a slow commit or outbound call does not stall other connections;
 //   - Stop() (or SIGINT/SIGTERM when handle_signals) stops accepting, lets in-flight requests
 //     finish for up to drain_timeout, then closes everything; Run() then returns.
 #pragma once
@@ -23,7 +25,10 @@ namespace gb::server {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8787";  // host:port; port 0 picks a free port
-  int threads = 2;
+  int threads = 2;  // I/O threads: they parse, run non-blocking handlers, and write
+  // Threads for routes marked RouteOptions::blocking; 0 runs those handlers inline on the I/O
+  // threads (fine for tests and for a server whose handlers never wait).
+  int handler_threads = 0;
   size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds read_timeout{15'000};
   std::chrono::milliseconds idle_timeout{60'000};

@@ -19,6 +19,10 @@ using Handler = std::function<http::Response(const http::Request&)>;
 struct RouteOptions {
   // Bodies above this are refused with 413 before the handler runs (and before they are read).
   size_t max_body_bytes = 64 * 1024;
+  // The handler waits on something slow (a storage commit, the network). It then runs on the
+  // server's handler pool (ServerOptions::handler_threads), so the I/O threads keep serving and
+  // many such requests wait at once — which is what lets a group commit cover many of them.
+  bool blocking = false;
 };
 
 class Router {

@@ -126,6 +126,15 @@ Router TestRouter(std::atomic<int>* slow_started = nullptr) {
   r.Add("POST", "/only-post", [](const http::Request&) { return http::Response::Text(200, "posted"); });
   r.Add("DELETE", "/only-post", [](const http::Request&) { return http::Response::Text(200, "deleted"); });
   r.AddPrefix("GET", "/api/", [](const http::Request& req) { return http::Response::Text(200, "api:" + req.Path()); });
+  // Blocking routes: run on the handler pool when the server has one.
+  RouteOptions blocking{.max_body_bytes = 1024, .blocking = true};
+  r.Add("POST", "/wait", [slow_started](const http::Request& req) {
+    if (slow_started) ++*slow_started;
+    std::this_thread::sleep_for(300ms);
+    return http::Response::Text(200, "waited:" + req.body);
+  }, blocking);
+  r.Add("GET", "/wait-throw", [](const http::Request&) -> http::Response { throw std::runtime_error("pool boom"); },
+        blocking);
   return r;
 }
 
@@ -632,6 +641,90 @@ TEST(ServerStartTest, ManyConcurrentClients) {
   ASSERT_EQ(all.get_future().wait_for(5s), std::future_status::ready);
   EXPECT_EQ(ok.load(), kN);
   s.Stop();
+  s.Join();
+}
+
+// With a handler pool, blocking handlers neither run on nor stall the single I/O thread: several
+// wait at once, and a plain route answers meanwhile.
+TEST(ServerHandlerPoolTest, BlockingRoutesRunConcurrentlyOffTheIoThread) {
+  std::atomic<int> started{0};
+  ServerOptions o = TestOptions();
+  o.threads = 1;
+  o.handler_threads = 4;
+  HttpServer s(o, TestRouter(&started));
+  ASSERT_TRUE(s.Start().ok());
+  s.RunInBackground();
+  http::CurlClientOptions co;
+  co.allow_insecure = true;
+  auto client = http::MakeCurlHttpClient(co);
+  const std::string base = "http://127.0.0.1:" + std::to_string(s.port());
+
+  constexpr int kN = 4;
+  std::atomic<int> ok{0};
+  std::atomic<int> done{0};
+  std::promise<void> all;
+  auto t0 = Clock::now();
+  for (int i = 0; i < kN; ++i) {
+    http::Request r;
+    r.method = "POST";
+    r.url = base + "/wait";
+    r.body = std::to_string(i);
+    client->SendAsync(r, {}, [&, body = r.body](Result<http::Response> res) {
+      if (res.ok() && res->status == 200 && res->body == "waited:" + body) ++ok;
+      if (++done == kN) all.set_value();
+    });
+  }
+  for (int i = 0; i < 200 && started.load() < kN; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(started.load(), kN);  // all four are waiting at the same time
+  http::Request hello;
+  hello.method = "GET";
+  hello.url = base + "/hello";
+  auto quick = client->Send(hello);
+  ASSERT_TRUE(quick.ok());
+  EXPECT_EQ(quick->status, 200);
+  EXPECT_EQ(done.load(), 0);  // answered while every blocking handler was still waiting
+
+  ASSERT_EQ(all.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(ok.load(), kN);
+  EXPECT_LT(Clock::now() - t0, 4 * 300ms);  // concurrent, not one after another
+
+  http::Request boom;
+  boom.method = "GET";
+  boom.url = base + "/wait-throw";
+  auto failed = client->Send(boom);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->status, 500);
+  EXPECT_EQ(JsonBody(*failed)["error"], "internal");
+  EXPECT_EQ(failed->body.find("pool boom"), std::string::npos);
+  s.Stop();
+  s.Join();
+}
+
+TEST(ServerHandlerPoolTest, GracefulStopWaitsForBlockingHandler) {
+  std::atomic<int> started{0};
+  ServerOptions o = TestOptions();
+  o.handler_threads = 2;
+  HttpServer s(o, TestRouter(&started));
+  ASSERT_TRUE(s.Start().ok());
+  s.RunInBackground();
+  http::CurlClientOptions co;
+  co.allow_insecure = true;
+  auto client = http::MakeCurlHttpClient(co);
+  std::promise<Result<http::Response>> got;
+  http::Request r;
+  r.method = "POST";
+  r.url = "http://127.0.0.1:" + std::to_string(s.port()) + "/wait";
+  r.body = "x";
+  client->SendAsync(r, {}, [&](Result<http::Response> res) { got.set_value(std::move(res)); });
+  for (int i = 0; i < 200 && started.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(started.load(), 1);
+  s.Stop();
+  auto f = got.get_future();
+  ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
+  auto res = f.get();
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->body, "waited:x");
+  EXPECT_EQ(res->headers.Get("Connection"), "close");
   s.Join();
 }
 
