@@ -140,6 +140,18 @@ TEST_F(CliTest, RegistrationServiceHostsAndPolicyOnAddUpdateShowAndList) {
   EXPECT_EQ(r["send_comments"], false);
   EXPECT_EQ(r["allow_extra_credit"], true);
 
+  // Another institution's deployment under the same client_id (Blackboard, Canvas installs).
+  const nlohmann::json deployments_before = r["deployment_ids"];
+  auto added = Cli({"registration", "update", id, "--add-deployment-id", "inst-2", "--add-deployment-id", "inst-2",
+                    "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  nlohmann::json with_two = deployments_before;
+  with_two.push_back("inst-2");
+  EXPECT_EQ(nlohmann::json::parse(added.out)["deployment_ids"], with_two);
+  auto removed = Cli({"registration", "update", id, "--remove-deployment-id", "inst-2", "--json"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(nlohmann::json::parse(removed.out)["deployment_ids"], deployments_before);
+
   auto list = Cli({"registration", "list", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   auto all = nlohmann::json::parse(list.out);
@@ -179,6 +191,10 @@ TEST_F(CliTest, BadServiceHostsAndUpdatesExitTwoAndChangeNothing) {
   for (const Case& c : {Case{{"--service-host", "https://x.example/"}, "registration.bad_service_host"},
                         Case{{"--add-service-host", "x.example:0"}, "registration.bad_service_host"},
                         Case{{"--remove-service-host", "not.there"}, "registration.unknown_service_host"},
+                        Case{{"--remove-deployment-id", "not-there"}, "registration.unknown_deployment"},
+                        Case{{"--remove-deployment-id", "189:abc", "--remove-deployment-id", "190:def"},
+                             "registration.no_deployment"},
+                        Case{{"--add-deployment-id", ""}, "registration.bad_deployment"},
                         Case{{"--target-url", "http://tool.example"}, "registration.insecure_target-url"},
                         Case{{}, "registration.nothing_to_update"},
                         Case{{"--send-comments", "--no-send-comments"}, "excludes"},

@@ -42,7 +42,8 @@ Result<std::vector<std::string>> CheckServiceHosts(const std::vector<std::string
 
 bool RegistrationChanges::Empty() const {
   return !target_url && !token_audience && !service_hosts && add_service_hosts.empty() &&
-         remove_service_hosts.empty() && !final_grades_only && !send_comments && !allow_extra_credit;
+         remove_service_hosts.empty() && add_deployment_ids.empty() && remove_deployment_ids.empty() &&
+         !final_grades_only && !send_comments && !allow_extra_credit;
 }
 
 Result<NewTenant> AddTenant(SqliteStore& store, const std::string& name) {
@@ -142,6 +143,21 @@ Result<lti::Registration> UpdateRegistration(SqliteStore& store, const lti::Regi
     reg.service_hosts.erase(it);
   }
   GB_ASSIGN_OR_RETURN(reg.service_hosts, CheckServiceHosts(reg.service_hosts));
+  for (const std::string& d : changes.add_deployment_ids) {
+    if (d.empty()) return Invalid("registration.bad_deployment", "--add-deployment-id must not be empty.");
+    if (!reg.HasDeployment(d)) reg.deployment_ids.push_back(d);
+  }
+  for (const std::string& d : changes.remove_deployment_ids) {
+    auto it = std::find(reg.deployment_ids.begin(), reg.deployment_ids.end(), d);
+    if (it == reg.deployment_ids.end()) {
+      return Invalid("registration.unknown_deployment",
+                     "--remove-deployment-id: \"" + d + "\" is not a deployment of registration " + id.str() + ".");
+    }
+    reg.deployment_ids.erase(it);
+  }
+  if (reg.deployment_ids.empty()) {
+    return Invalid("registration.no_deployment", "A registration needs at least one deployment id.");
+  }
   if (changes.final_grades_only) reg.final_grades_only = *changes.final_grades_only;
   if (changes.send_comments) reg.send_comments = *changes.send_comments;
   if (changes.allow_extra_credit) reg.allow_extra_credit = *changes.allow_extra_credit;

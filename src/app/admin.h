@@ -58,6 +58,9 @@ struct RegistrationChanges {
   std::optional<std::vector<std::string>> service_hosts;
   std::vector<std::string> add_service_hosts;     // already present: no change
   std::vector<std::string> remove_service_hosts;  // each must be present
+  // Blackboard and Canvas add a deployment per institution or per install under one client_id.
+  std::vector<std::string> add_deployment_ids;     // already present: no change
+  std::vector<std::string> remove_deployment_ids;  // each must be present; at least one must stay
   std::optional<bool> final_grades_only, send_comments, allow_extra_credit;
 
   bool Empty() const;
@@ -65,7 +68,9 @@ struct RegistrationChanges {
 // Reads the registration, applies `changes`, validates as AddRegistration does and writes it back
 // whole. kNotFound "registration.unknown"; kInvalidArgument for bad values, for no change at all
 // ("registration.nothing_to_update"), for combining service_hosts with add/remove, and for
-// removing a host the registration does not have ("registration.unknown_service_host").
+// removing a host the registration does not have ("registration.unknown_service_host"), and for
+// removing a deployment it does not have ("registration.unknown_deployment") or its last one
+// ("registration.no_deployment").
 // Concurrent updates of one registration are last-writer-wins.
 Result<lti::Registration> UpdateRegistration(SqliteStore& store, const lti::RegistrationId& id,
                                              const RegistrationChanges& changes, bool dev_mode);

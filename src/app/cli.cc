@@ -195,6 +195,12 @@ int RunCli(int argc, char** argv) {
   reg_update->add_option("--remove-service-host", reg_changes.remove_service_hosts, "remove a service host (repeatable)")
       ->allow_extra_args(false)
       ->excludes(update_hosts);
+  reg_update->add_option("--add-deployment-id", reg_changes.add_deployment_ids,
+                         "add a deployment id (repeatable; e.g. another institution on Blackboard)")
+      ->allow_extra_args(false);
+  reg_update->add_option("--remove-deployment-id", reg_changes.remove_deployment_ids,
+                         "remove a deployment id (repeatable); launches from it are refused at once")
+      ->allow_extra_args(false);
   reg_update->add_option_function<std::string>(
       "--target-url", [&](const std::string& v) { reg_changes.target_url = v; },
       "where launches are handed to the tool (\"\" = built-in landing page)");

@@ -66,6 +66,9 @@ const std::vector<std::pair<std::string, Setter>>& Table() {
   static const std::vector<std::pair<std::string, Setter>> table = {
       {"listen", StringSetter(&Config::listen)},
       {"public_url", StringSetter(&Config::public_url)},
+      {"tool_title", StringSetter(&Config::tool_title)},
+      {"tool_description", StringSetter(&Config::tool_description)},
+      {"canvas_privacy_level", StringSetter(&Config::canvas_privacy_level)},
       {"database", StringSetter(&Config::database)},
       {"data_key_file", StringSetter(&Config::data_key_file)},
       {"threads", IntSetter("threads", &Config::threads, 1, 256)},

@@ -22,6 +22,10 @@ struct Config {
   // How long logins, launches and the score API reuse a registration they read; a change made
   // with the admin CLI takes effect within this time (0: read the database every time).
   int registration_cache_ms = 5000;
+  // How the tool presents itself to platforms (/lti/canvas.json, Dynamic Registration).
+  std::string tool_title = "gradebridge";
+  std::string tool_description = "Grades from your learning tool, synced to the gradebook.";
+  std::string canvas_privacy_level = "name_only";  // anonymous | name_only | email_only | public
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
   bool access_log = true;

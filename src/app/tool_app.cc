@@ -33,6 +33,7 @@
 #include "lti/launch_validator.h"
 #include "lti/oidc_login.h"
 #include "lti/registration_cache.h"
+#include "lti/tool_configuration.h"
 #include "server/errors.h"
 #include "server/http_server.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -151,6 +152,7 @@ struct ToolApp::Impl {
   Response HandleLogin(const Request& req);
   Response HandleLaunch(const Request& req);
   Response HandleRedeem(const Request& req);
+  Response HandleCanvasJson(const Request& req) const;
   Result<lti::Tenant> Authenticate(const Request& req);
 };
 
@@ -256,6 +258,17 @@ Response ToolApp::Impl::HandleRedeem(const Request& req) {
   return Response::Json(200, launch->ToJson().dump());
 }
 
+// The Canvas developer-key configuration (platforms.md A9). Public: an administrator pastes this
+// URL into Canvas ("Enter URL"), and it names nothing secret.
+Response ToolApp::Impl::HandleCanvasJson(const Request&) const {
+  lti::ToolDescription tool;
+  tool.title = config.tool_title;
+  tool.description = config.tool_description;
+  tool.public_url = public_url;
+  tool.canvas_privacy_level = config.canvas_privacy_level;
+  return Response::Json(200, lti::CanvasDeveloperKeyJson(tool).dump(2));
+}
+
 server::Router ToolApp::Impl::BuildRouter() {
   server::Router r;
   // Login only reads (cached) state and signs a cookie: it runs on the I/O threads. Everything that
@@ -274,6 +287,7 @@ server::Router ToolApp::Impl::BuildRouter() {
     resp.headers.Set("Cache-Control", "public, max-age=300");
     return resp;
   });
+  r.Add("GET", "/lti/canvas.json", [this](const Request& q) { return HandleCanvasJson(q); });
   r.AddPrefix("GET", "/api/v1/launches/", [this](const Request& q) { return HandleRedeem(q); }, api_blocking);
   server::RouteOptions score_limits;
   score_limits.max_body_bytes = 64 * 1024;
@@ -312,6 +326,7 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
                  "public_url must be https:// (LMSs require it); set dev_mode = true for local http testing.");
   }
   impl->secure_cookies = scheme == "https";
+  GB_RETURN_IF_ERROR(lti::ValidateCanvasPrivacyLevel(config.canvas_privacy_level));
   GB_ASSIGN_OR_RETURN(std::string db_path, config.SqlitePath());
   GB_ASSIGN_OR_RETURN(impl->store, storage::SqliteStore::Open(db_path));
   GB_ASSIGN_OR_RETURN(impl->data_key, LoadOrCreateDataKey(config.EffectiveDataKeyFile()));

@@ -1028,6 +1028,7 @@ void Platform::AddRoutes(server::Router& router) {
   router.Add("GET", "/sim/jwks", [this](const http::Request& r) { return HandleJwks(r); });
   router.Add("GET", "/sim/api/tools", [this](const http::Request& r) { return HandleListTools(r); });
   router.Add("POST", "/sim/api/tools", [this](const http::Request& r) { return HandleRegisterTool(r); });
+  router.Add("POST", "/sim/api/tools/canvas", [this](const http::Request& r) { return HandleRegisterCanvasTool(r); });
   router.AddPrefix("GET", "/sim/api/tools/", [this](const http::Request& r) { return HandleGetTool(r); });
   router.Add("GET", "/sim/api/users", [this](const http::Request& r) { return HandleUsers(r); });
   router.Add("GET", "/sim/api/courses", [this](const http::Request& r) { return HandleCourses(r); });

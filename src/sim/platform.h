@@ -168,6 +168,9 @@ class Platform {
   http::Response HandleJwks(const http::Request& request) const;
   http::Response HandleListTools(const http::Request& request) const;
   http::Response HandleRegisterTool(const http::Request& request);
+  // POST /sim/api/tools/canvas {"config": {...} | "config_url": URL, "redirect_uris": [...]}:
+  // a developer key from the tool's Canvas JSON (canvas_developer_key.cc).
+  http::Response HandleRegisterCanvasTool(const http::Request& request);
   http::Response HandleGetTool(const http::Request& request) const;  // GET /sim/api/tools/<client_id>
   http::Response HandleUsers(const http::Request& request) const;
   http::Response HandleCourses(const http::Request& request) const;
