@@ -225,6 +225,16 @@ Result<VerifiedIdToken> LaunchValidator::Validate(const LaunchInput& in) {
       return Bad("launch.missing_resource_link_id", "The resource_link claim has no id.");
     }
   }
+  if (*type == kMsgSubmissionReview) {
+    // The learner whose work is reviewed (lti-digest §9.1); without it the tool cannot tell
+    // whose submission to open.
+    auto for_user = c.find(kClaimForUser);
+    const bool has_user = for_user != c.end() && for_user->is_object() && for_user->contains("user_id") &&
+                          (*for_user)["user_id"].is_string() && !(*for_user)["user_id"].get<std::string>().empty();
+    if (!has_user) {
+      return Bad("launch.missing_for_user", "The submission review launch does not say whose submission (for_user).");
+    }
+  }
   if (*type == kMsgDeepLinkingRequest) {
     auto dl = c.find(kClaimDlSettings);
     if (dl == c.end() || !dl->is_object() || !dl->contains("deep_link_return_url")) {

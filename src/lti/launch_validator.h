@@ -16,7 +16,8 @@
 //   launch.missing_version (400), launch.wrong_version (400), launch.missing_sub (400),
 //   launch.missing_target_link_uri (400), launch.target_link_uri_mismatch (400),
 //   launch.missing_roles (400), launch.missing_resource_link (400),
-//   launch.missing_resource_link_id (400), launch.missing_deep_linking_settings (400).
+//   launch.missing_resource_link_id (400), launch.missing_for_user (400, submission review),
+//   launch.missing_deep_linking_settings (400).
 // Unknown claims are ignored.
 #pragma once
 

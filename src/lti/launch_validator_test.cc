@@ -187,6 +187,9 @@ std::vector<Case> Cases() {
       {"missing_roles", MUT { (void)header, (void)in, (void)token; claims.erase(kClaimRoles); }, "launch.missing_roles"},
       {"missing_resource_link", MUT { (void)header, (void)in, (void)token; claims.erase(kClaimResourceLink); }, "launch.missing_resource_link"},
       {"missing_resource_link_id", MUT { (void)header, (void)in, (void)token; claims[kClaimResourceLink].erase("id"); }, "launch.missing_resource_link_id"},
+      {"submission_review", MUT { (void)header, (void)in, (void)token; claims[kClaimMessageType] = kMsgSubmissionReview; claims[kClaimForUser] = {{"user_id", "learner-7"}}; }, ""},
+      {"submission_review_without_for_user", MUT { (void)header, (void)in, (void)token; claims[kClaimMessageType] = kMsgSubmissionReview; }, "launch.missing_for_user"},
+      {"submission_review_empty_for_user", MUT { (void)header, (void)in, (void)token; claims[kClaimMessageType] = kMsgSubmissionReview; claims[kClaimForUser] = {{"user_id", ""}}; }, "launch.missing_for_user"},
   };
 }
 
@@ -233,6 +236,23 @@ TEST_F(LaunchValidatorTest, LaunchIsBuiltOnlyFromVerifiedClaims) {
   auto round = Launch::FromJson(l.ToJson());
   ASSERT_TRUE(round.ok());
   EXPECT_EQ(round->ToJson(), l.ToJson());
+}
+
+// A submission review is handed off like a resource-link launch, naming the reviewed learner.
+TEST_F(LaunchValidatorTest, SubmissionReviewNamesTheReviewedUser) {
+  Case review{"review", MUT {
+                (void)header, (void)in, (void)token;
+                claims[kClaimMessageType] = kMsgSubmissionReview;
+                claims[kClaimForUser] = {{"user_id", "learner-7"}, {"name", "Ada"}};
+              }, ""};
+  auto r = Run(review);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Launch l = Launch::FromVerified(*r, "L2", 5);
+  EXPECT_EQ(l.message_type, kMsgSubmissionReview);
+  EXPECT_EQ(l.for_user_id, "learner-7");
+  EXPECT_EQ(l.user.id, "user-1");  // the reviewer
+  ASSERT_TRUE(l.resource_link.has_value());
+  EXPECT_EQ(l.ToJson()["for_user_id"], "learner-7");
 }
 
 }  // namespace
