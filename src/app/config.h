@@ -19,8 +19,8 @@ struct Config {
   std::string data_key_file;  // default: <database file>.key
   int threads = 2;
   int handler_threads = 64;  // run handlers that wait on commits or the network (launch, scores)
-  // How long logins, launches and the score API reuse a registration they read; a change made
-  // with the admin CLI takes effect within this time (0: read the database every time).
+  // How long logins, launches and the tool API reuse a registration (or an API key's tenant) they
+  // read; a change made with the admin CLI takes effect within this time (0: read every time).
   int registration_cache_ms = 5000;
   // How the tool presents itself to platforms (/lti/canvas.json, Dynamic Registration).
   std::string tool_title = "gradebridge";

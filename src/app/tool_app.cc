@@ -33,6 +33,7 @@
 #include "lti/launch_validator.h"
 #include "lti/oidc_login.h"
 #include "lti/registration_cache.h"
+#include "lti/tenant_cache.h"
 #include "lti/tool_configuration.h"
 #include "server/errors.h"
 #include "server/http_server.h"
@@ -129,6 +130,7 @@ struct ToolApp::Impl {
   // What logins, launches and the score API read registrations through (the admin CLI writes the
   // store directly; its changes are seen within the cache's TTL).
   std::unique_ptr<lti::CachedRegistrations> registrations;
+  std::unique_ptr<lti::CachedTenants> tenants;  // API key -> tenant, same TTL
   std::string data_key;
   std::unique_ptr<http::HttpClient> http_client;
   std::unique_ptr<lti::KeyRing> keys;
@@ -243,7 +245,7 @@ Result<lti::Tenant> ToolApp::Impl::Authenticate(const Request& req) {
     return Error(Code::kUnauthenticated, "api.missing_key", "Send the tenant API key as 'Authorization: Bearer <key>'.");
   }
   std::string key(Trim(std::string_view(*auth).substr(7)));
-  auto tenant = store->FindTenantByApiKeyHash(HashSecret(key));
+  auto tenant = tenants->FindTenantByApiKeyHash(HashSecret(key));
   if (!tenant.ok()) return Error(Code::kUnauthenticated, "api.bad_key", "The API key is not valid.");
   return tenant;
 }
@@ -334,6 +336,8 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   Clock& clock = SystemClock::Instance();
   impl->registrations = std::make_unique<lti::CachedRegistrations>(
       *impl->store, clock, std::chrono::milliseconds(config.registration_cache_ms));
+  impl->tenants = std::make_unique<lti::CachedTenants>(*impl->store, clock,
+                                                       std::chrono::milliseconds(config.registration_cache_ms));
   Random& random = SecureRandom::Instance();
   http::CurlClientOptions http_options;
   http_options.allow_insecure = config.dev_mode;
