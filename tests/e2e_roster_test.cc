@@ -136,7 +136,13 @@ TEST_F(RosterE2eTest, SyncPagesThenDifferencesAndTheToolReadsTheCache) {
   EXPECT_TRUE(Find(Members(), "late-a").is_null());  // not a current member
   EXPECT_EQ(Find(Members("?status=Deleted"), "late-a")["status"], "Deleted");
 
-  // The human-readable form.
+  // The human-readable forms.
+  auto summary = env.Cli({"roster", "sync", "--registration", env.canvas.registration_id, "--context", kCourse,
+                          "--dev-mode", "true"});
+  EXPECT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_NE(summary.out.find("differences sync of context 1001"), std::string::npos) << summary.out;
+  EXPECT_NE(summary.out.find("next sync: differences only"), std::string::npos) << summary.out;
+  EXPECT_EQ(summary.err.find("pages,"), std::string::npos);  // no progress line off a terminal
   auto text = env.Cli({"roster", "list", "--registration", env.canvas.registration_id, "--context", kCourse});
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("learner1  Active  Learner  Grace Hopper"), std::string::npos) << text.out;

@@ -78,7 +78,7 @@ http::Response MembersApi::List(const http::Request& req) {
     q.limit = n;
   }
   std::string status = param("status");
-  bool current_only = status.empty();
+  q.current_only = status.empty();
   if (!status.empty() && status != "all") {
     q.status = lti::ParseMemberStatus(status);
     if (!q.status) {
@@ -121,10 +121,7 @@ http::Response MembersApi::List(const http::Request& req) {
   auto rows = members_.ListMembers(registration_id, *context_id, q);
   if (!rows.ok()) return server::JsonError(rows.status());
   json members = json::array();
-  for (const auto& m : *rows) {
-    if (current_only && m.member.status == lti::MemberStatus::kDeleted) continue;
-    members.push_back(MemberJson(m));
-  }
+  for (const auto& m : *rows) members.push_back(MemberJson(m));
   json out = {{"registration_id", registration_id.str()},
               {"context_id", *context_id},
               {"last_sync_at", When(state.last_sync_at)},

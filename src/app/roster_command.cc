@@ -62,6 +62,12 @@ int RunRosterSync(const Config& config, const RosterSyncArgs& args) {
   if (!store.ok()) return Fail(store.status());
   auto registration = (*store)->GetRegistration(lti::RegistrationId(args.registration_id));
   if (!registration.ok()) return Fail(registration.status());
+  // The server's key, never a new one: a fresh key could not unseal the stored signing keys.
+  if (::access(config.EffectiveDataKeyFile().c_str(), F_OK) != 0) {
+    return Fail(Error(Code::kFailedPrecondition, "data_key.missing",
+                      "No data key at " + config.EffectiveDataKeyFile() +
+                          "; pass the server's --data-key-file (it unlocks the signing key for the token request)."));
+  }
   auto data_key = LoadOrCreateDataKey(config.EffectiveDataKeyFile());
   if (!data_key.ok()) return Fail(data_key.status());
 
@@ -130,11 +136,11 @@ int RunRosterList(const Config& config, const RosterListArgs& args) {
     }
   }
   if (!args.role.empty()) q.role = lti::CanonicalRoleUri(lti::ParseRole(args.role));
+  q.current_only = args.status.empty();
   auto rows = (*store)->ListMembers(reg, args.context_id, q);
   if (!rows.ok()) return Fail(rows.status());
   json out = json::array();
   for (const auto& m : *rows) {
-    if (args.status.empty() && m.member.status == lti::MemberStatus::kDeleted) continue;
     std::vector<std::string> names = lti::ContextRoleNames(lti::ParseRoles(m.member.roles));
     std::string roles;
     for (const auto& n : names) roles += (roles.empty() ? "" : ",") + n;

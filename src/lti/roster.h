@@ -61,7 +61,8 @@ struct RosterState {
 };
 
 struct MemberQuery {
-  std::optional<MemberStatus> status;  // nullopt: every status
+  std::optional<MemberStatus> status;  // nullopt: every status (but see current_only)
+  bool current_only = false;           // leave Deleted members out (before the limit applies)
   std::string role;                    // a canonical role URI; "" = any role
   int limit = 1000;                    // most rows returned (ordered by user_id)
 };

@@ -153,6 +153,7 @@ class MemoryMembers final : public MemberStore {
     std::vector<StoredMember> out;
     for (const auto& [id, m] : members_[Key(r, c)]) {
       if (q.status && m.member.status != *q.status) continue;
+      if (q.current_only && m.member.status == MemberStatus::kDeleted) continue;
       if (!q.role.empty() &&
           std::find(m.member.roles.begin(), m.member.roles.end(), q.role) == m.member.roles.end()) {
         continue;

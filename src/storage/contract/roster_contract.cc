@@ -104,6 +104,11 @@ TEST_P(PortsContractTest, RosterFullSyncMarksMissingMembersDeletedAndDifferences
   lti::MemberQuery deleted;
   deleted.status = lti::MemberStatus::kDeleted;
   EXPECT_THAT(Ids(*s_.members->ListMembers(reg, "c1", deleted)), ElementsAre("u2", "u3"));
+  // Current members only: Deleted ones are left out before the limit, not after.
+  lti::MemberQuery current;
+  current.current_only = true;
+  current.limit = 2;
+  EXPECT_THAT(Ids(*s_.members->ListMembers(reg, "c1", current)), ElementsAre("u1", "u4"));
   // A later full sync that brings u2 back re-activates them; an already Deleted member keeps its time.
   ASSERT_TRUE(s_.members->ApplyRosterSync(st, {M("u1", {kLearner}), M("u2", {kLearner}), M("u4", {kLearner})}, true, 4000).ok());
   EXPECT_EQ(s_.members->FindMember(reg, "c1", "u2")->value().member.status, lti::MemberStatus::kActive);

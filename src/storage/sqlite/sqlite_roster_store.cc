@@ -31,7 +31,7 @@ constexpr const char kUpsertMember[] =
 constexpr const char kMembersAll[] =
     "SELECT " GB_MEMBER_COLS " FROM roster_members WHERE registration_id = ?1 AND context_id = ?2 "
     "AND (?3 = '' OR status = ?3) AND (?4 = '' OR instr(' ' || roles || ' ', ' ' || ?4 || ' ') > 0) "
-    "ORDER BY user_id LIMIT ?5";
+    "AND (?6 = 0 OR status <> 'Deleted') ORDER BY user_id LIMIT ?5";
 constexpr const char kMemberById[] =
     "SELECT " GB_MEMBER_COLS " FROM roster_members WHERE registration_id = ?1 AND context_id = ?2 AND user_id = ?3";
 #undef GB_MEMBER_COLS
@@ -201,6 +201,7 @@ Result<std::vector<lti::StoredMember>> SqliteStore::ListMembers(const lti::Regis
     s.BindText(3, query.status ? lti::MemberStatusName(*query.status) : std::string_view());
     s.BindText(4, query.role);
     s.BindInt(5, query.limit > 0 ? query.limit : 0);
+    s.BindInt(6, query.current_only ? 1 : 0);
     for (;;) {
       int rc = s.Step();
       if (rc == SQLITE_DONE) return Status::Ok();
