@@ -9,6 +9,7 @@
 #include "app/score_api.h"
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/roster_command.h"
 #include "app/tool_app.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -279,6 +280,26 @@ int RunCli(int argc, char** argv) {
   auto* audit_export = audit->add_subcommand("export", "Print the audit trail");
   audit_export->add_option("--format", audit_format, "jsonl|csv");
   audit_opts.AddTo(audit_export, false);
+
+  // roster
+  auto* roster = app.add_subcommand("roster", "Course rosters (Names and Role Provisioning member cache)");
+  roster->require_subcommand(1);
+  CommonOptions roster_opts;
+  RosterSyncArgs sync_args;
+  auto* roster_sync = roster->add_subcommand("sync", "Read a context's roster from the platform into the cache");
+  roster_sync->add_option("--registration", sync_args.registration_id, "registration id")->required();
+  roster_sync->add_option("--context", sync_args.context_id, "LTI context id")->required();
+  roster_sync->add_option("--url", sync_args.url,
+                          "context_memberships_url (default: the last synced one, else the newest launch's)");
+  roster_sync->add_flag("--full", sync_args.full, "read the whole roster even when a differences link is stored");
+  roster_opts.AddTo(roster_sync, false);
+  RosterListArgs list_args;
+  auto* roster_list = roster->add_subcommand("list", "Show a context's cached members");
+  roster_list->add_option("--registration", list_args.registration_id, "registration id")->required();
+  roster_list->add_option("--context", list_args.context_id, "LTI context id")->required();
+  roster_list->add_option("--status", list_args.status, "Active|Inactive|Deleted|all (default: Active and Inactive)");
+  roster_list->add_option("--role", list_args.role, "a role URI or short name, e.g. Learner");
+  roster_opts.AddTo(roster_list, false);
 
   // sim
   auto* sim = app.add_subcommand("sim", "Run the platform simulator (a local LMS)");
@@ -560,6 +581,18 @@ int RunCli(int argc, char** argv) {
       if (!n.ok()) return Fail(n.status());
       std::cout << (queue_opts.json ? json{{"purged", *n}}.dump() : "purged " + std::to_string(*n)) << "\n";
       return kExitOk;
+    });
+  }
+  if (roster_sync->parsed()) {
+    return with_config(roster_opts, [&](const Config& c) {
+      sync_args.json = roster_opts.json;
+      return RunRosterSync(c, sync_args);
+    });
+  }
+  if (roster_list->parsed()) {
+    return with_config(roster_opts, [&](const Config& c) {
+      list_args.json = roster_opts.json;
+      return RunRosterList(c, list_args);
     });
   }
   if (audit_verify->parsed() || audit_export->parsed()) {

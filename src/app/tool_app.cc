@@ -2,6 +2,7 @@
 
 #include "app/admin.h"
 #include "app/grade_passback.h"
+#include "app/members_api.h"
 #include "app/score_api.h"
 
 #include <fcntl.h>
@@ -27,9 +28,13 @@
 #include "lti/jwks_cache.h"
 #include "lti/ags_client.h"
 #include "lti/key_ring.h"
+#include "lti/nrps_client.h"
+#include "lti/roster_sync.h"
 #include "lti/service_token.h"
 #include "passback/dispatcher.h"
+#include "platforms/late_enrolment_sink.h"
 #include "platforms/lti13/ags_grade_sink.h"
+#include "platforms/lti13/nrps_roster_source.h"
 #include "lti/launch_validator.h"
 #include "lti/oidc_login.h"
 #include "lti/registration_cache.h"
@@ -142,6 +147,11 @@ struct ToolApp::Impl {
   std::unique_ptr<lti::ServiceTokenClient> service_tokens;
   std::unique_ptr<lti::AgsClient> ags;
   std::unique_ptr<platforms::AgsGradeSink> grade_sink;
+  std::unique_ptr<lti::NrpsClient> nrps;
+  std::unique_ptr<lti::RosterSync> roster_sync;
+  std::unique_ptr<platforms::NrpsRosterSource> roster_source;
+  std::unique_ptr<platforms::LateEnrolmentGradeSink> checked_sink;  // grade_sink + roster re-check
+  std::unique_ptr<MembersApi> members;
   std::unique_ptr<passback::Dispatcher> dispatcher;
   std::unique_ptr<ScoreApi> scores;
   std::unique_ptr<GradePassbackApi> grade_passback;
@@ -296,6 +306,7 @@ server::Router ToolApp::Impl::BuildRouter() {
   score_limits.blocking = true;
   r.Add("POST", "/api/v1/scores", [this](const Request& q) { return scores->Submit(q); }, score_limits);
   r.AddPrefix("GET", "/api/v1/scores/", [this](const Request& q) { return scores->GetStatus(q); }, api_blocking);
+  r.AddPrefix("GET", "/api/v1/contexts/", [this](const Request& q) { return members->List(q); }, api_blocking);
   r.Add("POST", "/lti/grade_passback", [this](const Request& q) { return grade_passback->Handle(q); }, score_limits);
   r.Add("GET", "/healthz", [](const Request&) { return Response::Text(200, "ok\n"); });
   r.Add("GET", "/readyz", [this](const Request&) {
@@ -361,12 +372,19 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   impl->service_tokens = std::make_unique<lti::ServiceTokenClient>(*impl->http_client, *impl->keys, clock, random);
   impl->ags = std::make_unique<lti::AgsClient>(*impl->http_client, *impl->service_tokens);
   impl->grade_sink = std::make_unique<platforms::AgsGradeSink>(*impl->ags, clock);
+  // Late enrolment (docs/roster.md): a score refused for an unknown user re-reads the roster first.
+  impl->nrps = std::make_unique<lti::NrpsClient>(*impl->http_client, *impl->service_tokens);
+  impl->roster_sync = std::make_unique<lti::RosterSync>(*impl->nrps, *impl->store, clock);
+  impl->roster_source = std::make_unique<platforms::NrpsRosterSource>(*impl->roster_sync, *impl->store, clock);
+  impl->checked_sink = std::make_unique<platforms::LateEnrolmentGradeSink>(*impl->grade_sink, *impl->roster_source);
+  impl->members = std::make_unique<MembersApi>(*impl->registrations, *impl->store,
+                                               [raw = impl.get()](const Request& q) { return raw->Authenticate(q); });
   passback::DispatcherOptions dispatch;
   dispatch.node_id = config.EffectiveNodeId();
   dispatch.workers = config.passback_workers;
   dispatch.retry.max_attempts = config.passback_max_attempts;
   dispatch.lease = std::chrono::seconds(config.passback_lease_seconds);
-  impl->dispatcher = std::make_unique<passback::Dispatcher>(*impl->store, *impl->store, *impl->grade_sink, clock,
+  impl->dispatcher = std::make_unique<passback::Dispatcher>(*impl->store, *impl->store, *impl->checked_sink, clock,
                                                             random, dispatch);
   impl->scores->SetOnEnqueued([d = impl->dispatcher.get()] { d->Wake(); });
 

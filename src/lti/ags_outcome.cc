@@ -65,6 +65,7 @@ ServiceOutcome ClassifyClientError(AgsOperation op, PlatformFamily family, Servi
   }
   if (ContainsIgnoreCase(body, "not found in course or is not a student") ||
       ContainsIgnoreCase(body, "does not belong to site") ||
+      ContainsIgnoreCase(body, "not a gradable member") ||
       (s == 422 && ContainsIgnoreCase(body, "not a student"))) {
     return Make(Classification::kPermanent, "ags.user_not_in_course",
                 "The user is not a student in this course: they may have dropped or not be enrolled yet "
@@ -101,10 +102,11 @@ ServiceOutcome ClassifyClientError(AgsOperation op, PlatformFamily family, Servi
   const bool scope_problem = ContainsIgnoreCase(body, "Insufficient permissions") ||
                              (ContainsIgnoreCase(body, "scope") && ContainsIgnoreCase(body, "not in access token"));
   if (scope_problem) {
+    const char* service = op == AgsOperation::kGetMemberships ? "Names and Role Provisioning scope"
+                                                              : "Assignment and Grade Services scopes";
     return Make(Classification::kPermanent, "ags.missing_scope",
-                "Missing scope: the access token does not carry the scope needed to " + what +
-                    "; enable the Assignment and Grade Services scopes on the platform's tool / "
-                    "developer key." + Evidence(r),
+                "Missing scope: the access token does not carry the scope needed to " + what + "; enable the " +
+                    service + " on the platform's tool / developer key." + Evidence(r),
                 std::move(r));
   }
   if (ContainsIgnoreCase(body, "does not have permission to view line_item")) {
@@ -130,6 +132,12 @@ ServiceOutcome ClassifyClientError(AgsOperation op, PlatformFamily family, Servi
                   std::move(r));
     case 404:
     case 410:
+      if (op == AgsOperation::kGetMemberships) {
+        return Make(Classification::kPermanent, "ags.not_found",
+                    "The roster (context memberships URL) was not found: the course may have been deleted "
+                    "or concluded, or the URL is not this course's." + Evidence(r),
+                    std::move(r));
+      }
       if (TargetsLineItem(op)) {
         return Make(Classification::kPermanent, "ags.not_found",
                     "The line item no longer exists: it was deleted, or its course was deleted or "
@@ -202,6 +210,7 @@ std::string_view OperationName(AgsOperation op) {
     case AgsOperation::kDeleteLineItem: return "delete the line item";
     case AgsOperation::kPostScore: return "post the score";
     case AgsOperation::kGetResults: return "read results";
+    case AgsOperation::kGetMemberships: return "read the roster";
   }
   return "call the service";
 }

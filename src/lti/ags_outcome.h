@@ -39,6 +39,7 @@ enum class AgsOperation {
   kDeleteLineItem,
   kPostScore,
   kGetResults,
+  kGetMemberships,  // NRPS context / resource-link membership (nrps_client.h)
 };
 std::string_view OperationName(AgsOperation op);  // "list line items", "post score", ...
 

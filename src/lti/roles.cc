@@ -110,6 +110,28 @@ bool IsTestUser(const std::vector<Role>& roles) {
   return std::any_of(roles.begin(), roles.end(), [](const Role& r) { return r.kind == RoleKind::kTestUser; });
 }
 
+std::string CanonicalRoleUri(const Role& role) {
+  switch (role.kind) {
+    case RoleKind::kContext:
+      if (role.sub_role.empty()) return std::string(kMembership) + role.principal;
+      return std::string(kMembershipSub) + role.principal + "#" + role.sub_role;
+    case RoleKind::kInstitution: return std::string(kInstitution) + role.principal;
+    case RoleKind::kSystem: return std::string(kSystem) + role.principal;
+    case RoleKind::kTestUser: return std::string(kTestUser);
+    case RoleKind::kUnknown: break;
+  }
+  return role.raw;
+}
+
+std::vector<std::string> CanonicalRoleUris(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    std::string uri = CanonicalRoleUri(ParseRole(v));
+    if (std::find(out.begin(), out.end(), uri) == out.end()) out.push_back(std::move(uri));
+  }
+  return out;
+}
+
 std::vector<std::string> ContextRoleNames(const std::vector<Role>& roles) {
   std::vector<std::string> names;
   for (const auto& r : roles) {

@@ -26,6 +26,13 @@ bool IsInstructor(const std::vector<Role>& roles);  // Instructor or Administrat
 bool IsLearner(const std::vector<Role>& roles);
 bool IsTestUser(const std::vector<Role>& roles);
 
+// The full LIS/LTI URI of a role, whatever form it was sent in: short context names ("Learner")
+// and LTI 1.x URNs become ".../membership#Learner", sub-roles ".../membership/Instructor#TeachingAssistant",
+// institution and system roles their v2 person URIs. Unknown roles come back exactly as sent.
+std::string CanonicalRoleUri(const Role& role);
+// Canonical URIs of `values`, de-duplicated, in the order first seen.
+std::vector<std::string> CanonicalRoleUris(const std::vector<std::string>& values);
+
 // Short, stable names of the context roles for display and the hand-off ("Instructor", ...).
 std::vector<std::string> ContextRoleNames(const std::vector<Role>& roles);
 

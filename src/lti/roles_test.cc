@@ -34,5 +34,20 @@ TEST(RolesTest, InstitutionSystemTestUserAndUnknown) {
   EXPECT_FALSE(IsInstructor(roles));
 }
 
+TEST(RolesTest, CanonicalUrisUnifyShortNamesUrnsAndFullUris) {
+  const std::string learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
+  EXPECT_EQ(CanonicalRoleUri(ParseRole("Learner")), learner);
+  EXPECT_EQ(CanonicalRoleUri(ParseRole("urn:lti:role:ims/lis/Learner")), learner);
+  EXPECT_EQ(CanonicalRoleUri(ParseRole(learner)), learner);
+  EXPECT_EQ(CanonicalRoleUri(ParseRole("urn:lti:role:ims/lis/Instructor/TeachingAssistant")),
+            "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant");
+  EXPECT_EQ(CanonicalRoleUri(ParseRole("urn:lti:instrole:ims/lis/Student")),
+            "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student");
+  EXPECT_EQ(CanonicalRoleUri(ParseRole("https://example.test/role#Odd")), "https://example.test/role#Odd");
+  // Moodle's roster says "Learner" where its launch said the URI: one value after normalising.
+  EXPECT_EQ(CanonicalRoleUris({"Learner", learner, "Instructor"}),
+            (std::vector<std::string>{learner, "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"}));
+}
+
 }  // namespace
 }  // namespace gb::lti

@@ -2,12 +2,14 @@
 // shared contract suite in storage/).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
 
 #include "lti/ports.h"
+#include "lti/roster.h"
 
 namespace gb::lti::testing {
 
@@ -111,6 +113,82 @@ class MemoryLaunches final : public LaunchStore {
  private:
   std::map<std::string, StoredLaunch> launches_;
   std::set<std::string> used_;
+};
+
+// The MemberStore contract in memory (storage/contract/roster_contract.cc pins it down).
+class MemoryMembers final : public MemberStore {
+ public:
+  Status ApplyRosterSync(const RosterState& state, const std::vector<Member>& members, bool full,
+                         int64_t now) override {
+    std::lock_guard lock(mu_);
+    ++applies;
+    const std::string key = Key(state.registration_id, state.context_id);
+    states_[key] = state;
+    auto& roster = members_[key];
+    if (full) {
+      for (auto& [id, m] : roster) {
+        if (m.member.status != MemberStatus::kDeleted) m = StoredMember{WithStatus(m.member, MemberStatus::kDeleted), now};
+      }
+    }
+    for (const auto& m : members) roster[m.user_id] = StoredMember{m, now};
+    return Status::Ok();
+  }
+  Result<std::optional<RosterState>> GetRosterState(const RegistrationId& r, std::string_view c) override {
+    std::lock_guard lock(mu_);
+    auto it = states_.find(Key(r, c));
+    if (it == states_.end()) return std::optional<RosterState>();
+    return std::optional<RosterState>(it->second);
+  }
+  Result<std::vector<RosterState>> ListRosterStates(const RegistrationId& r) override {
+    std::lock_guard lock(mu_);
+    std::vector<RosterState> out;
+    for (const auto& [k, st] : states_) {
+      if (st.registration_id == r) out.push_back(st);
+    }
+    return out;
+  }
+  Result<std::vector<StoredMember>> ListMembers(const RegistrationId& r, std::string_view c,
+                                                const MemberQuery& q) override {
+    std::lock_guard lock(mu_);
+    std::vector<StoredMember> out;
+    for (const auto& [id, m] : members_[Key(r, c)]) {
+      if (q.status && m.member.status != *q.status) continue;
+      if (q.current_only && m.member.status == MemberStatus::kDeleted) continue;
+      if (!q.role.empty() &&
+          std::find(m.member.roles.begin(), m.member.roles.end(), q.role) == m.member.roles.end()) {
+        continue;
+      }
+      if (static_cast<int>(out.size()) >= q.limit) break;
+      out.push_back(m);
+    }
+    return out;
+  }
+  Result<std::optional<StoredMember>> FindMember(const RegistrationId& r, std::string_view c,
+                                                 std::string_view user) override {
+    std::lock_guard lock(mu_);
+    auto& roster = members_[Key(r, c)];
+    auto it = roster.find(std::string(user));
+    if (it == roster.end()) return std::optional<StoredMember>();
+    return std::optional<StoredMember>(it->second);
+  }
+  Result<std::string> LatestLaunchMembershipsUrl(const RegistrationId& r, std::string_view c) override {
+    std::lock_guard lock(mu_);
+    auto it = launch_urls.find(Key(r, c));
+    return it == launch_urls.end() ? std::string() : it->second;
+  }
+
+  static std::string Key(const RegistrationId& r, std::string_view c) { return r.str() + "\n" + std::string(c); }
+  std::map<std::string, std::string> launch_urls;  // Key() -> URL, as launches would provide
+  int applies = 0;
+
+ private:
+  static Member WithStatus(Member m, MemberStatus s) {
+    m.status = s;
+    return m;
+  }
+  std::mutex mu_;
+  std::map<std::string, RosterState> states_;
+  std::map<std::string, std::map<std::string, StoredMember>> members_;
 };
 
 }  // namespace gb::lti::testing

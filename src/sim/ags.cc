@@ -16,6 +16,8 @@
 #include "sim/faults.h"
 #include "sim/gradebook.h"
 #include "sim/lti_names.h"
+#include "sim/nrps.h"
+#include "sim/roster.h"
 #include "sim/token_endpoint.h"
 
 namespace gb::sim {
@@ -279,10 +281,9 @@ Page Paginate(Profile profile, size_t total, const FormFields& query, const std:
   return page;
 }
 
-bool IsLearner(const Seed& seed, std::string_view user_id) {
-  const SimUser* u = seed.FindUser(user_id);
-  return u != nullptr && u->role == CourseRole::kLearner;
-}
+// Only Active learners of the current roster are gradable (roster.h): a dropped, deactivated or
+// never-enrolled user is refused like a teacher.
+bool IsLearner(const Roster& roster, std::string_view user_id) { return roster.IsGradableLearner(user_id); }
 
 bool OneOf(std::string_view v, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), v) != set.end();
@@ -756,7 +757,7 @@ void ApplyCommon(ResultRecord& r, const json& body, TimePoint ts) {
 // Canvas (app/controllers/lti/ims/scores_controller.rb), in its before_action order.
 http::Response AgsCall::CanvasScore(const LineItem& item, const json& body) {
   auto user = UserIdMember(body);
-  if (!user || !IsLearner(p_.seed(), *user)) return Error(422, "User not found in course or is not a student");
+  if (!user || !IsLearner(p_.roster(), *user)) return Error(422, "User not found in course or is not a student");
   for (const char* k : {"activityProgress", "gradingProgress", "timestamp"}) {
     auto it = body.find(k);
     if (it == body.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty())) {
@@ -849,7 +850,7 @@ http::Response AgsCall::MoodleScore(const LineItem& item, const json& body) {
   }
   auto ts = ParseIso8601(*ts_text);
   if (!ts) return Error(400, kIncorrect);
-  if (!IsLearner(p_.seed(), *user)) return Error(400, kIncorrect);  // not gradable in the course
+  if (!IsLearner(p_.roster(), *user)) return Error(400, kIncorrect);  // not gradable in the course
   auto given = FiniteNumber(body, "scoreGiven");
   if (given && *given < 0) return Error(400, kIncorrect);
   const double max = FiniteNumber(body, "scoreMaximum").value_or(1.0);  // defaults to 1
@@ -885,7 +886,7 @@ http::Response AgsCall::MoodleScore(const LineItem& item, const json& body) {
 http::Response AgsCall::SpecScore(const LineItem& item, const json& body) {
   auto user = UserIdMember(body);
   if (!user) return Error(400, "userId is required");
-  if (!IsLearner(p_.seed(), *user)) return Error(400, "userId " + *user + " is not a gradable member of the course");
+  if (!IsLearner(p_.roster(), *user)) return Error(400, "userId " + *user + " is not a gradable member of the course");
   for (const char* k : {"activityProgress", "gradingProgress", "timestamp"}) {
     if (!StringMember(body, k) || StringMember(body, k)->empty()) return Error(400, std::string(k) + " is required");
   }
@@ -970,12 +971,11 @@ http::Response Platform::HandleAgs(const http::Request& request) {
 
   bool nrps = false;
   auto route = ParseRoute(path, seed_.course.id, nrps);
-  if (!route) {
-    return finish(AgsError(profile, 404, nrps ? "Names and Role Provisioning is not simulated yet" : "Not found"));
-  }
+  if (!route && !nrps) return finish(AgsError(profile, 404, "Not found"));
   // Moodle's router matches a resource by media type before its path: a type that does not fit
-  // (or a path Moodle has no resource for) is "No handler found" (mod/lti/services.php).
-  if (profile == Profile::kMoodle) {
+  // (or a path Moodle has no resource for) is "No handler found" (mod/lti/services.php). NRPS
+  // checks its own media type (nrps.cc).
+  if (profile == Profile::kMoodle && !nrps) {
     const bool is_get = request.method == "GET";
     const std::string accept = request.headers.Get("Accept").value_or("");
     const std::string content_type = MediaType(request.headers.Get("Content-Type"));
@@ -990,7 +990,7 @@ http::Response Platform::HandleAgs(const http::Request& request) {
       return finish(AgsError(profile, 400, "No handler found for " + path + " " + accept + " " + content_type));
     }
   }
-  auto allowed = AllowedMethods(route->kind);
+  auto allowed = nrps ? std::vector<std::string_view>{"GET"} : AllowedMethods(route->kind);
   if (!OneOf(request.method, allowed)) {
     http::Response r = AgsError(profile, 405, "Method not allowed");
     std::string allow;
@@ -1013,11 +1013,11 @@ http::Response Platform::HandleAgs(const http::Request& request) {
   if (!token || !tool) return unauthorized("Invalid access token");
   if (now_ms >= token->expires_ms) return unauthorized("Access token expired");
   if (faults_->ExpiredEarly(token->issued_ms, token->expires_ms, now_ms)) return unauthorized("Access token expired");
-  if (profile == Profile::kMoodle && FormValue(query, "type_id").value_or("") != tool->deployment_id) {
+  if (profile == Profile::kMoodle && !nrps && FormValue(query, "type_id").value_or("") != tool->deployment_id) {
     // Moodle's check_tool: the type_id must name the token's tool.
     return unauthorized("The type_id does not match the access token's tool");
   }
-  Scopes needed = RequiredScopes(route->kind, request.method);
+  Scopes needed = nrps ? Scopes{{lti::kScopeNrps}} : RequiredScopes(route->kind, request.method);
   bool scoped = std::any_of(needed.any_of.begin(), needed.any_of.end(),
                             [&](std::string_view s) { return token->HasScope(s); });
   if (!scoped) {
@@ -1030,6 +1030,7 @@ http::Response Platform::HandleAgs(const http::Request& request) {
     return finish(r);
   }
 
+  if (nrps) return finish(ServeMemberships(*this, request, *tool, query));
   AgsCall call(*this, request, *tool, *route, std::move(query));
   return finish(call.Serve());
 }

@@ -11,6 +11,7 @@
 #include "sim/gradebook.h"
 #include "sim/html.h"
 #include "sim/lti_names.h"
+#include "sim/roster.h"
 #include "sim/token_endpoint.h"
 
 namespace gb::sim {
@@ -128,6 +129,7 @@ Platform::Platform(PlatformOptions options)
       seed_(owned_seed_ ? *owned_seed_ : DefaultSeed()),
       gradebook_(std::make_unique<Gradebook>(seed_, *clock_)),
       faults_(std::make_unique<FaultInjector>(*clock_, [this] { return Uniform01(); }, options_.sleep)),
+      roster_(std::make_unique<Roster>(seed_)),
       tokens_(std::make_unique<AccessTokenStore>()),
       jtis_(std::make_unique<JtiRegistry>()),
       tool_jwks_(std::make_unique<ToolJwksCache>(*clock_)),
@@ -1047,6 +1049,26 @@ void Platform::AddRoutes(server::Router& router) {
   router.Add("GET", "/sim/api/gradebook", [this](const http::Request& r) { return HandleGradebookJson(r); });
   router.Add("GET", "/sim/api/faults", [this](const http::Request& r) { return HandleGetFaults(r); });
   router.Add("POST", "/sim/api/faults", [this](const http::Request& r) { return HandleSetFaults(r); });
+  router.Add("GET", "/sim/api/roster", [this](const http::Request& r) { return HandleGetRoster(r); });
+  router.Add("POST", "/sim/api/roster", [this](const http::Request& r) { return HandleSetRoster(r); });
+}
+
+http::Response Platform::HandleGetRoster(const http::Request&) const {
+  return http::Response::Json(200, roster_->ToJson().dump());
+}
+
+http::Response Platform::HandleSetRoster(const http::Request& request) {
+  auto content_type = request.headers.Get("Content-Type");
+  if (!content_type || !StartsWith(ToLower(Trim(*content_type)), "application/json")) {
+    return http::Response::Json(415, json{{"error", "unsupported_media_type"},
+                                          {"message", "Content-Type must be application/json"}}.dump());
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  Status s = body.is_discarded() ? Error(Code::kInvalidArgument, "sim.invalid_roster", "The body is not JSON.")
+                                 : ApplyRosterChange(*roster_, body);
+  if (!s.ok()) return http::Response::Json(400, json{{"error", "invalid_request"}, {"message", s.message()}}.dump());
+  LogInfo("sim.roster_changed", {{"change", body.dump()}});
+  return http::Response::Json(200, roster_->ToJson().dump());
 }
 
 }  // namespace gb::sim

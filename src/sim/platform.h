@@ -16,6 +16,8 @@
 //   *    /sim/api/lti/courses/<course>/line_items[/<id>[/scores|/results[/<n>]]]   AGS
 //   GET  /sim/gradebook        human gradebook;  GET /sim/api/gradebook  the same as JSON
 //   GET|POST /sim/api/faults   fault injection for the token endpoint and AGS (faults.h)
+//   GET  /sim/api/lti/courses/<course>/names_and_roles   NRPS (nrps.h): paging, differences
+//   GET|POST /sim/api/roster   the course roster; enrol / deactivate / drop at run time (roster.h)
 //
 // Thread-safe: handlers may run on several server threads at once.
 #pragma once
@@ -52,6 +54,7 @@ class AccessTokenStore;
 class FaultInjector;
 class Gradebook;
 class JtiRegistry;
+class Roster;
 class ToolJwksCache;
 
 // Which real platform a registered tool's launches imitate.
@@ -188,12 +191,16 @@ class Platform {
   http::Response HandleGradebookJson(const http::Request& request) const;  // GET /sim/api/gradebook
   http::Response HandleGetFaults(const http::Request& request) const;      // GET /sim/api/faults
   http::Response HandleSetFaults(const http::Request& request);            // POST /sim/api/faults
+  http::Response HandleGetRoster(const http::Request& request) const;      // GET /sim/api/roster
+  http::Response HandleSetRoster(const http::Request& request);            // POST /sim/api/roster
 
   // Replaces the client used to fetch tool JWKS (before serving requests).
   void SetHttpClient(http::HttpClient* client);
   Gradebook& gradebook() { return *gradebook_; }
   const Gradebook& gradebook() const { return *gradebook_; }
   FaultInjector& faults() { return *faults_; }
+  Roster& roster() { return *roster_; }
+  const Roster& roster() const { return *roster_; }
   AccessTokenStore& access_tokens() { return *tokens_; }
   ToolJwksCache& tool_jwks() { return *tool_jwks_; }
 
@@ -247,6 +254,7 @@ class Platform {
   // Part 2 state (each thread-safe on its own).
   std::unique_ptr<Gradebook> gradebook_;
   std::unique_ptr<FaultInjector> faults_;
+  std::unique_ptr<Roster> roster_;
   std::unique_ptr<AccessTokenStore> tokens_;
   std::unique_ptr<JtiRegistry> jtis_;
   std::unique_ptr<ToolJwksCache> tool_jwks_;

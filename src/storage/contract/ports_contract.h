@@ -26,6 +26,10 @@
 //   - FindTenantByApiKeyHash("") never finds a tenant (tenants without a key store "");
 //   - a launch does not require its tenant or registration to exist (launches are history and
 //     survive RemoveRegistration);
+//   - roster (roster_contract.cc): members are scoped by (registration, context); a full sync
+//     marks the members it did not return Deleted, a differences sync touches only the members
+//     it names; absent personal fields read back as absent; the role filter matches whole URIs;
+//     the sync state and members go with RemoveRegistration;
 //   - a passback key requires its tenant (kNotFound "tenant.unknown"); AddPassbackKey of a taken
 //     id fails with kConflict "passback_key.exists"; the secret hash round-trips byte for byte
 //     and is never matched by the store (callers compare it in constant time).
@@ -39,6 +43,7 @@
 #include <string>
 
 #include "lti/ports.h"
+#include "lti/roster.h"
 
 namespace gb::storage::contract {
 
@@ -51,6 +56,7 @@ struct Stores {
   lti::KeyStore* keys = nullptr;
   lti::LaunchStore* launches = nullptr;
   lti::PassbackKeyStore* passback_keys = nullptr;
+  lti::MemberStore* members = nullptr;  // roster_contract.cc
 
   // For an adapter implementing every port in one class (SqliteStore). `owner` may carry extra
   // cleanup (a custom deleter that also removes a temporary directory).
@@ -63,6 +69,7 @@ struct Stores {
     s.keys = store.get();
     s.launches = store.get();
     s.passback_keys = store.get();
+    s.members = store.get();
     s.owner = std::move(store);
     return s;
   }

@@ -160,6 +160,44 @@ CREATE TABLE passback_keys (
 ) STRICT;
 CREATE INDEX passback_keys_by_tenant ON passback_keys(tenant_id);
 )sql"},
+    {5, "roster cache: NRPS members and per-context sync state", R"sql(
+-- Per (registration, context) sync state: where the roster was read from and the platform's
+-- opaque rel="differences" link for the next incremental sync. Removed with the registration.
+CREATE TABLE roster_contexts (
+  registration_id   TEXT NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
+  context_id        TEXT NOT NULL,
+  memberships_url   TEXT NOT NULL,
+  differences_url   TEXT NOT NULL DEFAULT '',
+  last_full_sync_at INTEGER NOT NULL DEFAULT 0,
+  last_sync_at      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (registration_id, context_id)
+) STRICT, WITHOUT ROWID;
+
+-- The member cache. roles: canonical role URIs separated by single spaces (URIs hold none).
+-- Personal fields are NULL when the platform did not send them.
+CREATE TABLE roster_members (
+  registration_id      TEXT NOT NULL,
+  context_id           TEXT NOT NULL,
+  user_id              TEXT NOT NULL,
+  status               TEXT NOT NULL CHECK (status IN ('Active', 'Inactive', 'Deleted')),
+  roles                TEXT NOT NULL,
+  name                 TEXT,
+  given_name           TEXT,
+  family_name          TEXT,
+  middle_name          TEXT,
+  email                TEXT,
+  picture              TEXT,
+  lis_person_sourcedid TEXT,
+  lti11_legacy_user_id TEXT,
+  updated_at           INTEGER NOT NULL,
+  PRIMARY KEY (registration_id, context_id, user_id),
+  FOREIGN KEY (registration_id, context_id) REFERENCES roster_contexts(registration_id, context_id)
+    ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+-- No index on launches for LatestLaunchMembershipsUrl: it walks launches_by_created newest
+-- first and stops at the context's latest launch; an index would cost every launch a page write.
+)sql"},
 };
 
 constexpr bool StrictlyIncreasing() {

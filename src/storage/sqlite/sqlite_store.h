@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "lti/ports.h"
+#include "lti/roster.h"
 #include "passback/audit.h"
 #include "passback/queue_store.h"
 
@@ -52,6 +53,7 @@ class SqliteStore final : public lti::TenantStore,
                           public lti::KeyStore,
                           public lti::LaunchStore,
                           public lti::PassbackKeyStore,
+                          public lti::MemberStore,
                           public passback::QueueStore,
                           public passback::AuditReader {
  public:
@@ -104,6 +106,20 @@ class SqliteStore final : public lti::TenantStore,
   Result<lti::PassbackKey> FindPassbackKey(std::string_view id) override;
   Result<std::vector<lti::PassbackKey>> ListPassbackKeys(const std::optional<lti::TenantId>& tenant) override;
   Status RemovePassbackKey(std::string_view id) override;
+
+  // MemberStore (sqlite_roster_store.cc)
+  Status ApplyRosterSync(const lti::RosterState& state, const std::vector<lti::Member>& members, bool full,
+                         int64_t now) override;
+  Result<std::optional<lti::RosterState>> GetRosterState(const lti::RegistrationId& registration,
+                                                         std::string_view context_id) override;
+  Result<std::vector<lti::RosterState>> ListRosterStates(const lti::RegistrationId& registration) override;
+  Result<std::vector<lti::StoredMember>> ListMembers(const lti::RegistrationId& registration,
+                                                     std::string_view context_id,
+                                                     const lti::MemberQuery& query) override;
+  Result<std::optional<lti::StoredMember>> FindMember(const lti::RegistrationId& registration,
+                                                      std::string_view context_id, std::string_view user_id) override;
+  Result<std::string> LatestLaunchMembershipsUrl(const lti::RegistrationId& registration,
+                                                 std::string_view context_id) override;
 
   // passback::QueueStore (sqlite_queue_store.cc)
   Result<std::vector<passback::EnqueueResult>> EnqueueBatch(const std::vector<passback::ScoreRecord>& records) override;
