@@ -52,6 +52,7 @@ class SqliteStore final : public lti::TenantStore,
                           public lti::KeyStore,
                           public lti::LaunchStore,
                           public lti::PassbackKeyStore,
+                          public lti::Lti11ConsumerStore,
                           public passback::QueueStore,
                           public passback::AuditReader {
  public:
@@ -104,6 +105,12 @@ class SqliteStore final : public lti::TenantStore,
   Result<lti::PassbackKey> FindPassbackKey(std::string_view id) override;
   Result<std::vector<lti::PassbackKey>> ListPassbackKeys(const std::optional<lti::TenantId>& tenant) override;
   Status RemovePassbackKey(std::string_view id) override;
+
+  // Lti11ConsumerStore (sqlite_lti11_consumers.cc)
+  Status AddLti11Consumer(const lti::Lti11Consumer& consumer) override;
+  Result<lti::Lti11Consumer> FindLti11Consumer(std::string_view consumer_key) override;
+  Result<std::vector<lti::Lti11Consumer>> ListLti11Consumers(const std::optional<lti::TenantId>& tenant) override;
+  Status RemoveLti11Consumer(std::string_view consumer_key) override;
 
   // passback::QueueStore (sqlite_queue_store.cc)
   Result<std::vector<passback::EnqueueResult>> EnqueueBatch(const std::vector<passback::ScoreRecord>& records) override;
