@@ -9,6 +9,7 @@
 #include "http/curl/curl_client.h"
 #include "sim/faults.h"
 #include "sim/gradebook.h"
+#include "sim/lti11_consumer.h"
 #include "sim/html.h"
 #include "sim/lti_names.h"
 #include "sim/token_endpoint.h"
@@ -131,6 +132,8 @@ Platform::Platform(PlatformOptions options)
       tokens_(std::make_unique<AccessTokenStore>()),
       jtis_(std::make_unique<JtiRegistry>()),
       tool_jwks_(std::make_unique<ToolJwksCache>(*clock_)),
+      lti11_(std::make_unique<Lti11Consumers>(seed_, *gradebook_, *clock_, SecureRandom::Instance(),
+                                              [this] { return base_url(); })),
       fetch_client_(options_.http_client) {}
 
 Platform::~Platform() = default;
@@ -402,6 +405,15 @@ http::Response Platform::HandleRegisterTool(const http::Request& request) {
       }
     }
   }
+  for (const char* k : {"lti11_consumer_key", "lti11_secret"}) {
+    if (auto it = body.find(k); it != body.end() && !it->is_null()) {
+      if (!it->is_string()) error = std::string(k) + " must be a string";
+      else (std::string_view(k) == "lti11_secret" ? spec.lti11_secret : spec.lti11_consumer_key) = it->get<std::string>();
+    }
+  }
+  if (spec.lti11_consumer_key.empty() != spec.lti11_secret.empty()) {
+    error = "lti11_consumer_key and lti11_secret go together";
+  }
   if (!error.empty()) return JsonError(400, "invalid_request", error);
   if (!profile.empty()) {
     auto p = ParseProfile(profile);
@@ -578,6 +590,17 @@ Result<json> Platform::BuildClaims(const LaunchSpec& launch, std::string_view no
     c[lti::kClaimLis] = {{"person_sourcedid", "SIS-" + user->id},
                          {"course_offering_sourcedid", "SIS-" + seed_.course.label}};
     c["errors"] = {{"errors", json::object()}};
+  }
+
+  // A platform upgraded from LTI 1.1 proves which 1.1 consumer it was (lti-digest §9.2).
+  if (!tool->spec.lti11_consumer_key.empty()) {
+    const std::string& key = tool->spec.lti11_consumer_key;
+    std::string signed_text = key + "&" + tool->deployment_id + "&" + issuer() + "&" + tool->client_id + "&" +
+                              std::to_string(c["exp"].get<int64_t>()) + "&" + std::string(nonce);
+    c[lti::kClaimLti1p1] = {{"user_id", HexEncode(jose::Sha1(user->id))},
+                            {"oauth_consumer_key", key},
+                            {"oauth_consumer_key_sign",
+                             Base64Encode(jose::HmacSha256(tool->spec.lti11_secret, signed_text))}};
   }
 
   // Payload mutations, in order.
@@ -1046,6 +1069,7 @@ void Platform::AddRoutes(server::Router& router) {
   router.Add("GET", "/sim/api/gradebook", [this](const http::Request& r) { return HandleGradebookJson(r); });
   router.Add("GET", "/sim/api/faults", [this](const http::Request& r) { return HandleGetFaults(r); });
   router.Add("POST", "/sim/api/faults", [this](const http::Request& r) { return HandleSetFaults(r); });
+  lti11_->AddRoutes(router);
 }
 
 }  // namespace gb::sim

@@ -16,6 +16,7 @@
 //   *    /sim/api/lti/courses/<course>/line_items[/<id>[/scores|/results[/<n>]]]   AGS
 //   GET  /sim/gradebook        human gradebook;  GET /sim/api/gradebook  the same as JSON
 //   GET|POST /sim/api/faults   fault injection for the token endpoint and AGS (faults.h)
+//   /sim/lti11/..., /sim/api/lti11/...   LTI 1.1 launches and Basic Outcomes (lti11_consumer.h)
 //
 // Thread-safe: handlers may run on several server threads at once.
 #pragma once
@@ -52,6 +53,7 @@ class AccessTokenStore;
 class FaultInjector;
 class Gradebook;
 class JtiRegistry;
+class Lti11Consumers;
 class ToolJwksCache;
 
 // Which real platform a registered tool's launches imitate.
@@ -81,6 +83,10 @@ struct ToolSpec {
   std::string jwks_url;                    // the tool's JWKS (token endpoint, part 2); optional
   Profile profile = Profile::kGeneric;
   std::map<std::string, std::string> custom;  // extra custom parameters sent on every launch
+  // The platform was upgraded from LTI 1.1: launches carry the lti1p1 migration claim with this
+  // consumer key and oauth_consumer_key_sign made with the secret (any profile).
+  std::string lti11_consumer_key;
+  std::string lti11_secret;
 };
 
 struct Tool {
@@ -193,6 +199,7 @@ class Platform {
   FaultInjector& faults() { return *faults_; }
   AccessTokenStore& access_tokens() { return *tokens_; }
   ToolJwksCache& tool_jwks() { return *tool_jwks_; }
+  Lti11Consumers& lti11() { return *lti11_; }
 
  private:
   struct PendingLaunch {
@@ -247,6 +254,7 @@ class Platform {
   std::unique_ptr<AccessTokenStore> tokens_;
   std::unique_ptr<JtiRegistry> jtis_;
   std::unique_ptr<ToolJwksCache> tool_jwks_;
+  std::unique_ptr<Lti11Consumers> lti11_;  // LTI 1.1 launches and outcomes (lti11_consumer.h)
   std::mutex fetch_client_mu_;
   http::HttpClient* fetch_client_ = nullptr;
   std::unique_ptr<http::HttpClient> owned_fetch_client_;
