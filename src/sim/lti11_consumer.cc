@@ -132,6 +132,35 @@ std::string Lti11Consumers::SignSourcedId(const std::string& key, const std::str
   return body + ":" + HexEncode(jose::HmacSha256(sourcedid_key_, body)).substr(0, 24);
 }
 
+std::string Lti11Consumers::HomeSection() const {
+  std::vector<Lti11Tool> tools;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [k, t] : tools_) tools.push_back(t);
+  }
+  std::string b = "<h2>LTI 1.1 tools</h2>\n";
+  if (tools.empty()) {
+    return b + "<p>None. Register one with <code>POST /sim/api/lti11/consumers</code> "
+               "{\"consumer_key\", \"secret\", \"launch_url\", \"profile\"}.</p>\n";
+  }
+  for (const auto& t : tools) {
+    b += "<h3>" + HtmlEscape(t.consumer_key) + " (" + HtmlEscape(t.profile) + ") &rarr; " + HtmlEscape(t.launch_url) +
+         "</h3>\n<ul>";
+    for (const auto& u : seed_.users) {
+      if (seed_.users.size() > 10 && u.role == CourseRole::kLearner && u.id != "learner1") continue;
+      std::string href = "/sim/lti11/launch?consumer_key=" + PercentEncode(t.consumer_key) + "&user_id=" +
+                         PercentEncode(u.id) + "&resource_link_id=rl-quiz-1";
+      b += "<li><a href=\"" + HtmlEscape(href) + "\">" + HtmlEscape(u.name()) + "</a> <span class=\"meta\">";
+      for (const char* m : {"bad_signature", "stale_timestamp", "wrong_version", "no_resource_link"}) {
+        b += " <a href=\"" + HtmlEscape(href + "&mutation=" + m) + "\">" + m + "</a>";
+      }
+      b += "</span></li>";
+    }
+    b += "</ul>\n";
+  }
+  return b;
+}
+
 void Lti11Consumers::AddRoutes(server::Router& r) {
   r.Add("POST", "/sim/api/lti11/consumers", [this](const http::Request& q) { return HandleRegister(q); });
   r.Add("GET", "/sim/api/lti11/consumers", [this](const http::Request& q) { return HandleList(q); });

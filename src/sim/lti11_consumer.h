@@ -75,6 +75,8 @@ class Lti11Consumers {
   // The LTI 1.1 user_id the simulator uses for a sim user (also the lti1p1 claim's user_id).
   static std::string LegacyUserId(std::string_view sim_user_id);
   std::string OutcomesUrl() const;
+  // The /sim/ home page's section: each 1.1 tool with launch links per user (and the mutations).
+  std::string HomeSection() const;
 
   http::Response HandleRegister(const http::Request& request);
   http::Response HandleList(const http::Request& request) const;

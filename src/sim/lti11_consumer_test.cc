@@ -154,6 +154,9 @@ TEST_F(SimLti11Test, ToolsRegisterOverJson) {
   auto j = json::parse(platform->lti11().HandleLaunchJson(launch).body);
   EXPECT_EQ(j["action"], "http://tool.test/lti11/launch");
   EXPECT_GT(j["fields"].size(), 10u);
+  // The home page offers the launches.
+  std::string home = platform->HandleHome(http::Request{}).body;
+  EXPECT_NE(home.find("/sim/lti11/launch?consumer_key=k&amp;user_id=learner1"), std::string::npos);
 }
 
 }  // namespace

@@ -1007,6 +1007,7 @@ http::Response Platform::HandleHome(const http::Request&) const {
     }
     b += "</table>\n";
   }
+  b += lti11_->HomeSection();
   b += "<h2>Launch with mutations</h2>\n<form method=\"get\" action=\"/sim/launch\">"
        "<label>client <select name=\"client_id\">";
   for (const auto& t : all) {
