@@ -1,3 +1,4 @@
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -6,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/admin.h"
+#include "app/lti11_keys.h"
 #include "app/score_api.h"
 #include "app/commands.h"
 #include "app/config.h"
@@ -17,6 +19,7 @@
 #include "base/time_util.h"
 #include "lti/key_ring.h"
 #include "app/sim_command.h"
+#include "base/strings.h"
 
 namespace gb::app {
 namespace {
@@ -237,6 +240,34 @@ int RunCli(int argc, char** argv) {
   auto* pbk_remove = pbk->add_subcommand("remove", "Remove a passback key; it stops working at once");
   pbk_remove->add_option("key", pbk_id, "the key (gbpk_…)")->required();
   pbk_opts.AddTo(pbk_remove, false);
+
+  // lti11-key
+  auto* l11 = app.add_subcommand("lti11-key", "LTI 1.1 consumer keys and secrets (1.1 launches and Basic Outcomes)");
+  l11->require_subcommand(1);
+  CommonOptions l11_opts;
+  Lti11KeyInput l11_in;
+  std::string l11_key;
+  auto* l11_add = l11->add_subcommand("add", "Create an LTI 1.1 consumer key and print its secret once");
+  l11_add->add_option("--tenant", l11_in.tenant, "tenant name")->required();
+  l11_add->add_option("--consumer-key", l11_in.consumer_key, "the key to use (default: generated gb11_…)");
+  l11_add->add_option("--registration", l11_in.registration_id,
+                      "attach to this existing registration (a platform that also has LTI 1.3)");
+  l11_add->add_option("--outcome-host", l11_in.outcome_hosts,
+                      "host of the platform's lis_outcome_service_url (repeatable; needed without --registration)")
+      ->allow_extra_args(false);
+  std::string l11_secret_file;
+  l11_add->add_option("--secret-file", l11_secret_file,
+                      "read an existing secret from this file (first line) instead of generating one");
+  l11_add->add_option("--target-url", l11_in.target_url, "where launches hand off (without --registration)");
+  l11_add->add_option("--family", l11_in.family, "canvas|moodle|brightspace|blackboard|sakai|generic");
+  l11_add->add_flag("--send-comments", l11_in.send_comments, "send score comments (Canvas resultData/text)");
+  l11_opts.AddTo(l11_add, false);
+  auto* l11_list = l11->add_subcommand("list", "List LTI 1.1 consumer keys (never their secrets)");
+  l11_list->add_option("--tenant", l11_in.tenant, "only this tenant's");
+  l11_opts.AddTo(l11_list, false);
+  auto* l11_remove = l11->add_subcommand("remove", "Remove a consumer key; its launches and outcome calls stop at once");
+  l11_remove->add_option("key", l11_key, "the consumer key")->required();
+  l11_opts.AddTo(l11_remove, false);
 
   // keys
   auto* keys = app.add_subcommand("keys", "The tool's signing keys");
@@ -480,6 +511,73 @@ int RunCli(int argc, char** argv) {
         if (!pbk_opts.json) std::cout << k.id << "  tenant=" << k.tenant_id.str() << "  created " << created << "\n";
       }
       if (pbk_opts.json) std::cout << out.dump(2) << "\n";
+      return kExitOk;
+    });
+  }
+  if (l11_add->parsed() || l11_list->parsed() || l11_remove->parsed()) {
+    return with_config(l11_opts, [&](const Config& c) {
+      auto store = OpenStore(c);
+      if (!store.ok()) return Fail(store.status());
+      if (l11_add->parsed()) {
+        auto data_key = LoadOrCreateDataKey(c.EffectiveDataKeyFile());
+        if (!data_key.ok()) return Fail(data_key.status());
+        if (!l11_secret_file.empty()) {
+          std::ifstream in(l11_secret_file);
+          std::string line;
+          if (!in || !std::getline(in, line) || Trim(line).empty()) {
+            return Fail(Error(Code::kInvalidArgument, "lti11_key.bad_secret",
+                              "Cannot read a secret from " + l11_secret_file + "."));
+          }
+          l11_in.secret = std::string(Trim(line));
+        }
+        auto k = AddLti11Key(**store, *data_key, l11_in, c.dev_mode);
+        if (!k.ok()) return Fail(k.status());
+        if (l11_opts.json) {
+          std::cout << json{{"consumer_key", k->consumer.consumer_key},
+                            {"secret", l11_secret_file.empty() ? k->secret : ""},
+                            {"tenant_id", k->consumer.tenant_id.str()},
+                            {"registration_id", k->registration.id.str()},
+                            {"created_registration", k->created_registration},
+                            {"launch_path", "/lti11/launch"}}
+                           .dump(2)
+                    << "\n";
+        } else {
+          std::cout << "LTI 1.1 consumer key for tenant " << l11_in.tenant << " created\n"
+                    << "consumer key: " << k->consumer.consumer_key << "\n"
+                    << (l11_secret_file.empty() ? "secret (shown once, store it now): " + k->secret
+                                                : std::string("secret: as read from ") + l11_secret_file)
+                    << "\n"
+                    << "registration: " << k->registration.id.str()
+                    << (k->created_registration ? " (new, for this LTI 1.1 consumer)" : "") << "\n"
+                    << "In the LMS, set the launch URL to <public_url>/lti11/launch with this key and secret.\n";
+        }
+        return kExitOk;
+      }
+      if (l11_remove->parsed()) {
+        Status st = (*store)->RemoveLti11Consumer(l11_key);
+        if (!st.ok()) return Fail(st);
+        std::cout << (l11_opts.json ? json{{"removed", l11_key}}.dump() : "removed " + l11_key) << "\n";
+        return kExitOk;
+      }
+      std::optional<lti::TenantId> filter;
+      if (!l11_in.tenant.empty()) {
+        auto t = (*store)->FindTenantByName(l11_in.tenant);
+        if (!t.ok()) return Fail(t.status());
+        filter = t->id;
+      }
+      auto list = (*store)->ListLti11Consumers(filter);
+      if (!list.ok()) return Fail(list.status());
+      json out = json::array();
+      for (const auto& k : *list) {
+        std::string created = FormatIso8601Millis(TimePoint(std::chrono::seconds(k.created_at)));
+        out.push_back({{"consumer_key", k.consumer_key}, {"tenant_id", k.tenant_id.str()},
+                       {"registration_id", k.registration_id.str()}, {"created_at", k.created_at}});
+        if (!l11_opts.json) {
+          std::cout << k.consumer_key << "  tenant=" << k.tenant_id.str() << "  registration=" << k.registration_id.str()
+                    << "  created " << created << "\n";
+        }
+      }
+      if (l11_opts.json) std::cout << out.dump(2) << "\n";
       return kExitOk;
     });
   }

@@ -83,6 +83,8 @@ const std::vector<std::pair<std::string, Setter>>& Table() {
       {"login_state_ttl_seconds", IntSetter("login_state_ttl_seconds", &Config::login_state_ttl_seconds, 30, 3600)},
       {"max_id_token_bytes", IntSetter("max_id_token_bytes", &Config::max_id_token_bytes, 1024, 1 << 20)},
       {"key_overlap_hours", IntSetter("key_overlap_hours", &Config::key_overlap_hours, 0, 24 * 365)},
+      {"lti11_timestamp_window_seconds",
+       IntSetter("lti11_timestamp_window_seconds", &Config::lti11_timestamp_window_seconds, 10, 3 * 3600)},
       {"port_file", StringSetter(&Config::port_file)},
       {"node_id", StringSetter(&Config::node_id)},
       {"passback_workers", IntSetter("passback_workers", &Config::passback_workers, 0, 1024)},

@@ -35,6 +35,9 @@ struct Config {
   int login_state_ttl_seconds = 600;
   int max_id_token_bytes = 16 * 1024;
   int key_overlap_hours = 72;
+  // LTI 1.1 launches: |now - oauth_timestamp| allowed (docs/lti11.md). Canvas allows 90 min for
+  // its own outcome endpoint; 5 minutes is the usual tool-side window.
+  int lti11_timestamp_window_seconds = 300;
   std::string port_file;  // if set, the bound port is written there (tests, port 0)
 
   // Grade passback (docs/passback.md). node_id names this node's leases: it must be unique among

@@ -76,6 +76,7 @@ json ScoreToJson(const passback::ScoreRecord& s) {
   j["score_given"] = s.score_given ? json(*s.score_given) : json(nullptr);
   j["score_maximum"] = s.score_maximum ? json(*s.score_maximum) : json(nullptr);
   if (!s.launch_id.empty()) j["launch_id"] = s.launch_id;
+  j["protocol"] = s.result_sourcedid.empty() ? "ags" : "lti11";
   if (s.last_http_status) j["last_platform_status"] = s.last_http_status;
   if (!s.last_response.empty()) j["last_platform_response"] = s.last_response;
   if (!s.diagnosis.empty()) j["diagnosis"] = s.diagnosis;
@@ -97,6 +98,42 @@ ScoreApi::ScoreApi(lti::RegistrationStore& registrations, lti::LaunchStore& laun
       clock_(clock),
       random_(random),
       authenticate_(std::move(authenticate)) {}
+
+Result<passback::ScoreRecord> ScoreApi::ParseLti11Target(const lti::Launch& launch, const lti::Tenant& tenant,
+                                                          const std::string& user_id, passback::ScoreRecord& s,
+                                                          lti::Registration& registration) {
+  // LTI 1.1 Basic Outcomes: the launch's sourcedid names exactly one cell (this user on this
+  // resource link), and the value is a fraction, so a score is required and nobody else's.
+  if (!user_id.empty() && user_id != launch.user.id) {
+    return Invalid("score.lti11_other_user",
+                   "An LTI 1.1 launch's lis_result_sourcedid is the launching user's gradebook cell; a score for "
+                   "another user needs that user's own launch.");
+  }
+  if (!s.score_given) {
+    return Invalid("score.lti11_needs_score",
+                   "LTI 1.1 Basic Outcomes carries only a score: give score_given and score_maximum.");
+  }
+  auto reg = registrations_.GetRegistration(launch.registration_id);
+  if (!reg.ok() || reg->tenant_id != tenant.id) {
+    return Error(Code::kNotFound, "score.unknown_registration",
+                 "The registration of launch " + launch.id + " no longer exists.");
+  }
+  if (!HostAllowed(*reg, launch.basic_outcome->service_url)) {
+    return Error(Code::kPermissionDenied, "score.host_not_allowed",
+                 "The launch's lis_outcome_service_url " + launch.basic_outcome->service_url +
+                     " is not on a host of this registration; add the platform's host with "
+                     "`gradebridge registration update --add-service-host`.");
+  }
+  registration = std::move(*reg);
+  s.launch_id = launch.id;
+  s.registration_id = launch.registration_id;
+  s.lineitem_url = launch.basic_outcome->service_url;
+  s.result_sourcedid = launch.basic_outcome->sourcedid;
+  s.context_id = launch.context ? launch.context->id : "";
+  s.resource_link_id = launch.resource_link ? launch.resource_link->id : "";
+  s.user_id = launch.user.id;
+  return s;
+}
 
 Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lti::Tenant& tenant,
                                               lti::Registration& registration) {
@@ -148,6 +185,7 @@ Result<passback::ScoreRecord> ScoreApi::Parse(const http::Request& req, const lt
       return Error(Code::kNotFound, "score.unknown_launch", "No launch " + launch_id + " for this tenant.");
     }
     GB_ASSIGN_OR_RETURN(lti::Launch launch, lti::Launch::FromJson(json::parse(stored->launch_json, nullptr, false)));
+    if (launch.basic_outcome) return ParseLti11Target(launch, tenant, user_id, s, registration);
     if (!launch.ags || (launch.ags->lineitem.empty() && launch.ags->lineitems.empty())) {
       return Error(Code::kUnsupported, "score.no_ags",
                    "The platform did not offer grade passback (AGS) for this launch; check the tool's "

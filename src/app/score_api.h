@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "http/message.h"
+#include "lti/launch.h"
 #include "lti/ports.h"
 #include "lti/registration.h"
 #include "passback/queue_store.h"
@@ -50,6 +51,10 @@ class ScoreApi {
   // Submit applies).
   Result<passback::ScoreRecord> Parse(const http::Request& request, const lti::Tenant& tenant,
                                       lti::Registration& registration);
+  // The target of a score for an LTI 1.1 launch (its Basic Outcomes cell), into `s`.
+  Result<passback::ScoreRecord> ParseLti11Target(const lti::Launch& launch, const lti::Tenant& tenant,
+                                                 const std::string& user_id, passback::ScoreRecord& s,
+                                                 lti::Registration& registration);
 
   lti::RegistrationStore& registrations_;
   lti::LaunchStore& launches_;

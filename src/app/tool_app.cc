@@ -3,6 +3,8 @@
 #include "app/admin.h"
 #include "app/grade_passback.h"
 #include "app/members_api.h"
+#include "app/lti11_keys.h"
+#include "app/lti11_launch.h"
 #include "app/score_api.h"
 
 #include <fcntl.h>
@@ -33,6 +35,8 @@
 #include "lti/service_token.h"
 #include "passback/dispatcher.h"
 #include "platforms/late_enrolment_sink.h"
+#include "platforms/grade_sink_router.h"
+#include "platforms/lti11/outcomes_grade_sink.h"
 #include "platforms/lti13/ags_grade_sink.h"
 #include "platforms/lti13/nrps_roster_source.h"
 #include "lti/launch_validator.h"
@@ -152,6 +156,10 @@ struct ToolApp::Impl {
   std::unique_ptr<platforms::NrpsRosterSource> roster_source;
   std::unique_ptr<platforms::LateEnrolmentGradeSink> checked_sink;  // grade_sink + roster re-check
   std::unique_ptr<MembersApi> members;
+  std::unique_ptr<lti11::OutcomesClient> outcomes;
+  std::unique_ptr<platforms::OutcomesGradeSink> outcomes_sink;
+  std::unique_ptr<platforms::GradeSinkRouter> sink_router;
+  std::unique_ptr<Lti11LaunchEndpoint> lti11_launch;
   std::unique_ptr<passback::Dispatcher> dispatcher;
   std::unique_ptr<ScoreApi> scores;
   std::unique_ptr<GradePassbackApi> grade_passback;
@@ -213,7 +221,18 @@ Response ToolApp::Impl::HandleLaunch(const Request& req) {
     LogWarn("launch.rejected", {{"reason", verified.status().reason()}});
     return server::HtmlError(verified.status(), "Launch refused");
   }
-  auto done = handoff->Complete(*verified);
+  // LTI 1.1 -> 1.3 migration: keep the 1.1 user id when the lti1p1 claim's signature checks out.
+  std::string migration_refused;
+  std::string lti11_user =
+      VerifiedLti1p1UserId(verified->claims(), verified->registration(), *store, data_key, &migration_refused);
+  if (!migration_refused.empty()) LogWarn("launch.lti1p1_ignored", {{"reason", migration_refused}});
+  auto done = handoff->CompleteLaunch(
+      [&](std::string id, int64_t now) {
+        lti::Launch l = lti::Launch::FromVerified(*verified, std::move(id), now);
+        l.lti11_user_id = lti11_user;
+        return l;
+      },
+      verified->registration());
   if (!done.ok()) return server::HtmlError(done.status(), "Launch failed");
   const lti::Launch& l = done->launch;
   LogInfo("launch.accepted", {{"launch_id", l.id}, {"iss", l.issuer}, {"client_id", l.client_id},
@@ -294,6 +313,7 @@ server::Router ToolApp::Impl::BuildRouter() {
   r.Add("GET", "/lti/login", [this](const Request& q) { return HandleLogin(q); }, form_limits);
   r.Add("POST", "/lti/login", [this](const Request& q) { return HandleLogin(q); }, form_limits);
   r.Add("POST", "/lti/launch", [this](const Request& q) { return HandleLaunch(q); }, launch_limits);
+  r.Add("POST", "/lti11/launch", [this](const Request& q) { return lti11_launch->Handle(q); }, launch_limits);
   r.Add("GET", "/.well-known/jwks.json", [this](const Request&) {
     Response resp = Response::Json(200, keys->PublishedJwksJson());
     resp.headers.Set("Cache-Control", "public, max-age=300");
@@ -379,12 +399,23 @@ Result<std::unique_ptr<ToolApp>> ToolApp::Create(const Config& config, bool hand
   impl->checked_sink = std::make_unique<platforms::LateEnrolmentGradeSink>(*impl->grade_sink, *impl->roster_source);
   impl->members = std::make_unique<MembersApi>(*impl->registrations, *impl->store,
                                                [raw = impl.get()](const Request& q) { return raw->Authenticate(q); });
+  impl->outcomes = std::make_unique<lti11::OutcomesClient>(*impl->http_client, clock, random);
+  impl->outcomes_sink = std::make_unique<platforms::OutcomesGradeSink>(
+      *impl->outcomes,
+      [raw = impl.get()](const lti::Registration& reg) {
+        return Lti11CredentialsFor(*raw->store, raw->data_key, reg);
+      },
+      clock);
+  impl->sink_router = std::make_unique<platforms::GradeSinkRouter>(*impl->checked_sink, *impl->outcomes_sink);
+  impl->lti11_launch = std::make_unique<Lti11LaunchEndpoint>(*impl->store, *impl->store, *impl->store, *impl->handoff,
+                                                             clock, impl->data_key,
+                                                             config.lti11_timestamp_window_seconds);
   passback::DispatcherOptions dispatch;
   dispatch.node_id = config.EffectiveNodeId();
   dispatch.workers = config.passback_workers;
   dispatch.retry.max_attempts = config.passback_max_attempts;
   dispatch.lease = std::chrono::seconds(config.passback_lease_seconds);
-  impl->dispatcher = std::make_unique<passback::Dispatcher>(*impl->store, *impl->store, *impl->checked_sink, clock,
+  impl->dispatcher = std::make_unique<passback::Dispatcher>(*impl->store, *impl->store, *impl->sink_router, clock,
                                                             random, dispatch);
   impl->scores->SetOnEnqueued([d = impl->dispatcher.get()] { d->Wake(); });
 
@@ -407,6 +438,7 @@ Status ToolApp::Impl::BindAndPrepare() {
     public_url = "http://" + config.listen.substr(0, colon) + ":" + std::to_string(server->port());
   }
   GB_ASSIGN_OR_RETURN(auto url, Url::Parse(public_url));
+  lti11_launch->SetPublicUrl(public_url);
   lti::LoginSettings login_settings;
   login_settings.redirect_uri = public_url + "/lti/launch";
   login_settings.tool_origin = url.Origin();

@@ -13,8 +13,18 @@ LaunchHandOff::LaunchHandOff(LaunchStore& launches, Clock& clock, Random& random
 
 Result<HandOff> LaunchHandOff::Complete(const VerifiedIdToken& verified) {
   const int64_t now = clock_.NowSeconds();
+  return Store(Launch::FromVerified(verified, "L" + random_.Hex(12), now), verified.registration(), now);
+}
+
+Result<HandOff> LaunchHandOff::CompleteLaunch(const std::function<Launch(std::string id, int64_t now)>& make,
+                                              const Registration& registration) {
+  const int64_t now = clock_.NowSeconds();
+  return Store(make("L" + random_.Hex(12), now), registration, now);
+}
+
+Result<HandOff> LaunchHandOff::Store(Launch launch, const Registration& registration, int64_t now) {
   HandOff out;
-  out.launch = Launch::FromVerified(verified, "L" + random_.Hex(12), now);
+  out.launch = std::move(launch);
   // "<launch id>.<secret>": the id lets Redeem check ownership before the token is consumed.
   out.token = out.launch.id + "." + random_.Token(32);
   StoredLaunch stored;
@@ -26,7 +36,7 @@ Result<HandOff> LaunchHandOff::Complete(const VerifiedIdToken& verified) {
   stored.created_at = now;
   stored.token_expires_at = now + token_ttl_.count();
   GB_RETURN_IF_ERROR(launches_.SaveLaunch(stored));
-  const std::string& target = verified.registration().target_url;
+  const std::string& target = registration.target_url;
   if (!target.empty()) {
     auto url = Url::Parse(target);
     if (!url.ok()) return url.status().WithContext("registration target_url");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "base/clock.h"
@@ -26,11 +27,18 @@ class LaunchHandOff {
                 std::chrono::seconds token_ttl = std::chrono::seconds(120));
 
   Result<HandOff> Complete(const VerifiedIdToken& token);
+  // The same for a launch verified by another protocol (an LTI 1.1 launch, lti11::ToLaunch):
+  // `make` receives the new launch id and the time and builds the record. Only verified launches
+  // may be passed here; `registration` supplies the target URL.
+  Result<HandOff> CompleteLaunch(const std::function<Launch(std::string id, int64_t now)>& make,
+                                 const Registration& registration);
   // One-time redemption by the tenant that owns the launch. Another tenant's token is reported as
   // unknown ("launch_token.unknown"), never as someone else's.
   Result<Launch> Redeem(std::string_view token, const TenantId& caller);
 
  private:
+  Result<HandOff> Store(Launch launch, const Registration& registration, int64_t now);
+
   LaunchStore& launches_;
   Clock& clock_;
   Random& random_;

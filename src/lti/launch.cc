@@ -124,6 +124,11 @@ json Launch::ToJson() const {
                    : json(nullptr);
   j["deep_linking_settings"] = deep_linking_settings;
   if (!for_user_id.empty()) j["for_user_id"] = for_user_id;
+  j["lti_version"] = lti_version;
+  if (!lti11_user_id.empty()) j["lti11_user_id"] = lti11_user_id;
+  if (basic_outcome) {
+    j["basic_outcome"] = {{"service_url", basic_outcome->service_url}, {"sourcedid", basic_outcome->sourcedid}};
+  }
   return j;
 }
 
@@ -170,6 +175,9 @@ Result<Launch> Launch::FromJson(const json& j) {
   }
   if (auto it = j.find("deep_linking_settings"); it != j.end()) l.deep_linking_settings = *it;
   l.for_user_id = Str(j, "for_user_id");
+  if (std::string v = Str(j, "lti_version"); !v.empty()) l.lti_version = v;
+  l.lti11_user_id = Str(j, "lti11_user_id");
+  if (const json* bo = Obj(j, "basic_outcome")) l.basic_outcome = BasicOutcome{Str(*bo, "service_url"), Str(*bo, "sourcedid")};
   l.created_at = j.value("created_at", int64_t{0});
   return l;
 }

@@ -62,6 +62,12 @@ struct NrpsEndpoint {
   std::vector<std::string> service_versions;
 };
 
+// LTI 1.1 Basic Outcomes target of a 1.1 launch (lis_outcome_service_url, lis_result_sourcedid).
+struct BasicOutcome {
+  std::string service_url;
+  std::string sourcedid;
+};
+
 struct Launch {
   std::string id;
   TenantId tenant_id;
@@ -82,6 +88,12 @@ struct Launch {
   std::string platform_guid, platform_name, product_family_code;
   nlohmann::json deep_linking_settings;  // null unless LtiDeepLinkingRequest
   std::string for_user_id;               // LtiSubmissionReviewRequest's reviewed user
+  // "1.3" for id_token launches, "1.1" for OAuth 1.0a launches (lti11/launch.h).
+  std::string lti_version = "1.3";
+  // The user's LTI 1.1 user_id: the 1.1 launch's user_id, or the verified lti1p1 migration
+  // claim's (so a platform upgraded from 1.1 to 1.3 keeps its users). Empty when unknown.
+  std::string lti11_user_id;
+  std::optional<BasicOutcome> basic_outcome;  // 1.1 launches only
   int64_t created_at = 0;
 
   // The only constructor from platform data.

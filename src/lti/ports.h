@@ -121,4 +121,32 @@ class PassbackKeyStore {
   virtual Status RemovePassbackKey(std::string_view id) = 0;
 };
 
+// LTI 1.1 consumer credentials (gradebridge lti11-key add): the OAuth 1.0a consumer key and
+// secret a platform signs 1.1 launches with, and gradebridge signs Basic Outcomes calls with. The
+// secret must be usable for signing, so it is stored sealed with the data key (jose::Seal, aad
+// "lti11:" + consumer_key) by the caller, never in the clear and never as a hash. Each key
+// belongs to a tenant and to the registration its launches and outcome calls are held to (its
+// allowed hosts and passback policy).
+struct Lti11Consumer {
+  std::string consumer_key;   // public and unique
+  TenantId tenant_id;
+  RegistrationId registration_id;
+  std::string sealed_secret;  // opaque blob
+  int64_t created_at = 0;
+};
+
+class Lti11ConsumerStore {
+ public:
+  virtual ~Lti11ConsumerStore() = default;
+  // kConflict "lti11_key.exists" when the key is taken; kNotFound "lti11_key.bad_owner" when the
+  // tenant or the registration does not exist.
+  virtual Status AddLti11Consumer(const Lti11Consumer& consumer) = 0;
+  // kNotFound "lti11_key.unknown" (also for "").
+  virtual Result<Lti11Consumer> FindLti11Consumer(std::string_view consumer_key) = 0;
+  // All, or only a tenant's; oldest first (created_at, then key).
+  virtual Result<std::vector<Lti11Consumer>> ListLti11Consumers(const std::optional<TenantId>& tenant) = 0;
+  // kNotFound "lti11_key.unknown". Launches and outcome calls with the key stop at once.
+  virtual Status RemoveLti11Consumer(std::string_view consumer_key) = 0;
+};
+
 }  // namespace gb::lti

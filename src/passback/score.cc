@@ -51,6 +51,8 @@ std::optional<ScoreState> ParseState(std::string_view name) {
 }
 
 std::string ScoreRecord::CoalescingKey() const {
+  // A Basic Outcomes cell is one sourcedid (one user on one resource link).
+  if (!result_sourcedid.empty()) return registration_id.str() + "|bo:" + lineitem_url + "|" + result_sourcedid;
   // The line item is known either by URL or, before it is resolved, by its resource link.
   std::string target = !lineitem_url.empty() ? "li:" + lineitem_url : "rl:" + context_id + "/" + resource_link_id;
   return registration_id.str() + "|" + target + "|" + user_id;

@@ -44,6 +44,9 @@ struct ScoreRecord {
   std::string lineitems_url;
   std::string user_id;
   std::string launch_id;  // when submitted against a launch
+  // LTI 1.1 Basic Outcomes target: set (lis_result_sourcedid) only for scores of 1.1 launches,
+  // whose lineitem_url then holds the lis_outcome_service_url. GradeSinks are chosen by this.
+  std::string result_sourcedid;
 
   std::optional<double> score_given;
   std::optional<double> score_maximum;

@@ -9,6 +9,7 @@
 #include "http/curl/curl_client.h"
 #include "sim/faults.h"
 #include "sim/gradebook.h"
+#include "sim/lti11_consumer.h"
 #include "sim/html.h"
 #include "sim/lti_names.h"
 #include "sim/roster.h"
@@ -133,6 +134,8 @@ Platform::Platform(PlatformOptions options)
       tokens_(std::make_unique<AccessTokenStore>()),
       jtis_(std::make_unique<JtiRegistry>()),
       tool_jwks_(std::make_unique<ToolJwksCache>(*clock_)),
+      lti11_(std::make_unique<Lti11Consumers>(seed_, *gradebook_, *clock_, SecureRandom::Instance(),
+                                              [this] { return base_url(); })),
       fetch_client_(options_.http_client) {}
 
 Platform::~Platform() = default;
@@ -404,6 +407,15 @@ http::Response Platform::HandleRegisterTool(const http::Request& request) {
       }
     }
   }
+  for (const char* k : {"lti11_consumer_key", "lti11_secret"}) {
+    if (auto it = body.find(k); it != body.end() && !it->is_null()) {
+      if (!it->is_string()) error = std::string(k) + " must be a string";
+      else (std::string_view(k) == "lti11_secret" ? spec.lti11_secret : spec.lti11_consumer_key) = it->get<std::string>();
+    }
+  }
+  if (spec.lti11_consumer_key.empty() != spec.lti11_secret.empty()) {
+    error = "lti11_consumer_key and lti11_secret go together";
+  }
   if (!error.empty()) return JsonError(400, "invalid_request", error);
   if (!profile.empty()) {
     auto p = ParseProfile(profile);
@@ -580,6 +592,17 @@ Result<json> Platform::BuildClaims(const LaunchSpec& launch, std::string_view no
     c[lti::kClaimLis] = {{"person_sourcedid", "SIS-" + user->id},
                          {"course_offering_sourcedid", "SIS-" + seed_.course.label}};
     c["errors"] = {{"errors", json::object()}};
+  }
+
+  // A platform upgraded from LTI 1.1 proves which 1.1 consumer it was (lti-digest §9.2).
+  if (!tool->spec.lti11_consumer_key.empty()) {
+    const std::string& key = tool->spec.lti11_consumer_key;
+    std::string signed_text = key + "&" + tool->deployment_id + "&" + issuer() + "&" + tool->client_id + "&" +
+                              std::to_string(c["exp"].get<int64_t>()) + "&" + std::string(nonce);
+    c[lti::kClaimLti1p1] = {{"user_id", HexEncode(jose::Sha1(user->id))},
+                            {"oauth_consumer_key", key},
+                            {"oauth_consumer_key_sign",
+                             Base64Encode(jose::HmacSha256(tool->spec.lti11_secret, signed_text))}};
   }
 
   // Payload mutations, in order.
@@ -986,6 +1009,7 @@ http::Response Platform::HandleHome(const http::Request&) const {
     }
     b += "</table>\n";
   }
+  b += lti11_->HomeSection();
   b += "<h2>Launch with mutations</h2>\n<form method=\"get\" action=\"/sim/launch\">"
        "<label>client <select name=\"client_id\">";
   for (const auto& t : all) {
@@ -1051,6 +1075,7 @@ void Platform::AddRoutes(server::Router& router) {
   router.Add("POST", "/sim/api/faults", [this](const http::Request& r) { return HandleSetFaults(r); });
   router.Add("GET", "/sim/api/roster", [this](const http::Request& r) { return HandleGetRoster(r); });
   router.Add("POST", "/sim/api/roster", [this](const http::Request& r) { return HandleSetRoster(r); });
+  lti11_->AddRoutes(router);
 }
 
 http::Response Platform::HandleGetRoster(const http::Request&) const {

@@ -18,6 +18,7 @@
 //   GET|POST /sim/api/faults   fault injection for the token endpoint and AGS (faults.h)
 //   GET  /sim/api/lti/courses/<course>/names_and_roles   NRPS (nrps.h): paging, differences
 //   GET|POST /sim/api/roster   the course roster; enrol / deactivate / drop at run time (roster.h)
+//   /sim/lti11/..., /sim/api/lti11/...   LTI 1.1 launches and Basic Outcomes (lti11_consumer.h)
 //
 // Thread-safe: handlers may run on several server threads at once.
 #pragma once
@@ -55,6 +56,7 @@ class FaultInjector;
 class Gradebook;
 class JtiRegistry;
 class Roster;
+class Lti11Consumers;
 class ToolJwksCache;
 
 // Which real platform a registered tool's launches imitate.
@@ -84,6 +86,10 @@ struct ToolSpec {
   std::string jwks_url;                    // the tool's JWKS (token endpoint, part 2); optional
   Profile profile = Profile::kGeneric;
   std::map<std::string, std::string> custom;  // extra custom parameters sent on every launch
+  // The platform was upgraded from LTI 1.1: launches carry the lti1p1 migration claim with this
+  // consumer key and oauth_consumer_key_sign made with the secret (any profile).
+  std::string lti11_consumer_key;
+  std::string lti11_secret;
 };
 
 struct Tool {
@@ -203,6 +209,7 @@ class Platform {
   const Roster& roster() const { return *roster_; }
   AccessTokenStore& access_tokens() { return *tokens_; }
   ToolJwksCache& tool_jwks() { return *tool_jwks_; }
+  Lti11Consumers& lti11() { return *lti11_; }
 
  private:
   struct PendingLaunch {
@@ -258,6 +265,7 @@ class Platform {
   std::unique_ptr<AccessTokenStore> tokens_;
   std::unique_ptr<JtiRegistry> jtis_;
   std::unique_ptr<ToolJwksCache> tool_jwks_;
+  std::unique_ptr<Lti11Consumers> lti11_;  // LTI 1.1 launches and outcomes (lti11_consumer.h)
   std::mutex fetch_client_mu_;
   http::HttpClient* fetch_client_ = nullptr;
   std::unique_ptr<http::HttpClient> owned_fetch_client_;

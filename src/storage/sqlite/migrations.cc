@@ -198,6 +198,23 @@ CREATE TABLE roster_members (
 -- No index on launches for LatestLaunchMembershipsUrl: it walks launches_by_created newest
 -- first and stops at the context's latest launch; an index would cost every launch a page write.
 )sql"},
+    {6, "LTI 1.1 consumer keys; Basic Outcomes target on scores", R"sql(
+-- OAuth 1.0a consumer credentials. The secret is needed to sign outcome calls, so it cannot be
+-- a hash: it is sealed with the data key (AES-256-GCM, aad "lti11:" || consumer_key).
+CREATE TABLE lti11_consumers (
+  consumer_key    TEXT PRIMARY KEY,
+  tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+  registration_id TEXT NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
+  sealed_secret   BLOB NOT NULL,
+  created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX lti11_consumers_by_tenant ON lti11_consumers(tenant_id);
+CREATE INDEX lti11_consumers_by_registration ON lti11_consumers(registration_id);
+
+-- A score for an LTI 1.1 launch targets a Basic Outcomes cell: lineitem_url holds the
+-- lis_outcome_service_url and this column the lis_result_sourcedid ('' for AGS scores).
+ALTER TABLE scores ADD COLUMN result_sourcedid TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr bool StrictlyIncreasing() {

@@ -26,12 +26,12 @@ namespace {
   " lineitems_url, user_id, launch_id, score_given, score_maximum, activity_progress, grading_progress,"   \
   " comment, graded_by_kind, graded_by_id, graded_by_model, timestamp_ms, state, attempts,"               \
   " next_attempt_at_ms, lease_owner, lease_until_ms, last_http_status, last_response, diagnosis,"         \
-  " superseded_by, created_at_ms, updated_at_ms, delivered_at_ms"
+  " superseded_by, created_at_ms, updated_at_ms, delivered_at_ms, result_sourcedid"
 
 constexpr const char kInsertScore[] =
     "INSERT INTO scores (" GB_SCORE_COLS ", coalescing_key, platform_host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
     " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28,"
-    " ?29, ?30, ?31, ?32, ?33)";
+    " ?29, ?30, ?31, ?32, ?33, ?34)";
 constexpr const char kScoreByKey[] = "SELECT id FROM scores WHERE tenant_id = ?1 AND idempotency_key = ?2";
 constexpr const char kQueuedForKey[] =
     "SELECT id, timestamp_ms FROM scores WHERE coalescing_key = ?1 AND state = 'queued'";
@@ -126,6 +126,7 @@ ScoreRecord ReadScore(const Statement& s) {
   r.created_at_ms = s.ColumnInt(c++);
   r.updated_at_ms = s.ColumnInt(c++);
   r.delivered_at_ms = s.ColumnInt(c++);
+  r.result_sourcedid = s.ColumnText(c++);
   return r;
 }
 
@@ -315,6 +316,7 @@ Status EnqueueOne(Connection& c, const ScoreRecord& r, EnqueueResult& out) {
   s.BindInt(i++, stored.created_at_ms);
   s.BindInt(i++, stored.updated_at_ms);
   s.BindInt(i++, stored.delivered_at_ms);
+  s.BindText(i++, stored.result_sourcedid);
   s.BindText(i++, key);
   s.BindText(i++, PlatformHost(stored));
   int rc = s.Run();

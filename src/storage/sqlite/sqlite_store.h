@@ -54,6 +54,7 @@ class SqliteStore final : public lti::TenantStore,
                           public lti::LaunchStore,
                           public lti::PassbackKeyStore,
                           public lti::MemberStore,
+                          public lti::Lti11ConsumerStore,
                           public passback::QueueStore,
                           public passback::AuditReader {
  public:
@@ -120,6 +121,11 @@ class SqliteStore final : public lti::TenantStore,
                                                       std::string_view context_id, std::string_view user_id) override;
   Result<std::string> LatestLaunchMembershipsUrl(const lti::RegistrationId& registration,
                                                  std::string_view context_id) override;
+  // Lti11ConsumerStore (sqlite_lti11_consumers.cc)
+  Status AddLti11Consumer(const lti::Lti11Consumer& consumer) override;
+  Result<lti::Lti11Consumer> FindLti11Consumer(std::string_view consumer_key) override;
+  Result<std::vector<lti::Lti11Consumer>> ListLti11Consumers(const std::optional<lti::TenantId>& tenant) override;
+  Status RemoveLti11Consumer(std::string_view consumer_key) override;
 
   // passback::QueueStore (sqlite_queue_store.cc)
   Result<std::vector<passback::EnqueueResult>> EnqueueBatch(const std::vector<passback::ScoreRecord>& records) override;
